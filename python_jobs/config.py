@@ -1,0 +1,81 @@
+"""Runtime configuration: one pydantic settings object read from the environment.
+
+Every path is absolute once resolved. Secrets (``ODDS_API_KEY``) come only from the environment
+and are stored as ``SecretStr`` so they never appear in logs or reprs.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Settings for the CLI, the flows and the tests (env prefix ``NBA_PROPS_``)."""
+
+    model_config = SettingsConfigDict(env_prefix="NBA_PROPS_", env_file=".env", extra="ignore")
+
+    home: Path = Field(default=PROJECT_ROOT, description="project root (dbt_project.yml lives here)")
+    data_dir: Path = Field(default=PROJECT_ROOT / "data", description="bundled real data")
+    warehouse_dir: Path = Field(default=PROJECT_ROOT / "warehouse", description="git-ignored state")
+    duckdb_path: Path | None = Field(default=None, description="DuckDB file; default warehouse_dir/nba_props.duckdb")
+    dbt_target: str = Field(default="dev", description="dbt target: dev, ci or prod")
+    transport: Literal["replay", "live"] = Field(default="replay")
+    odds_api_key: SecretStr | None = Field(default=None, validation_alias="ODDS_API_KEY")
+    threads: int = Field(default=2, ge=1, le=64)
+    now: datetime | None = Field(default=None, description="fake clock for tests/replay (UTC)")
+
+    @property
+    def database_path(self) -> Path:
+        return (self.duckdb_path or self.warehouse_dir / "nba_props.duckdb").resolve()
+
+    @property
+    def models_dir(self) -> Path:
+        return self.warehouse_dir / "models"
+
+    @property
+    def exports_dir(self) -> Path:
+        return self.warehouse_dir / "exports"
+
+    @property
+    def report_dir(self) -> Path:
+        return self.warehouse_dir / "report"
+
+    @property
+    def dbt_target_path(self) -> Path:
+        return self.warehouse_dir / "dbt_target"
+
+    def utcnow(self) -> datetime:
+        """Current time in UTC (or the fake clock)."""
+        if self.now is not None:
+            return self.now if self.now.tzinfo else self.now.replace(tzinfo=UTC)
+        return datetime.now(UTC)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
+
+
+def reset_settings() -> None:
+    """Forget the cached settings (tests change the environment)."""
+    get_settings.cache_clear()
+
+
+def dbt_env(settings: Settings) -> dict[str, str]:
+    """Environment variables dbt needs (profiles.yml reads them)."""
+    env = {
+        "NBA_PROPS_DUCKDB_PATH": str(settings.database_path),
+        "DBT_TARGET": settings.dbt_target,
+        "DBT_PROFILES_DIR": str(settings.home),
+    }
+    os.environ.update(env)
+    return env

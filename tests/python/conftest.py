@@ -1,0 +1,31 @@
+"""Shared fixtures: isolated settings per test and one fully built warehouse per session."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from python_jobs.config import PROJECT_ROOT, Settings, reset_settings
+
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+
+
+def make_settings(warehouse_dir: Path, **overrides) -> Settings:
+    """Settings pointing at a private warehouse directory (own DuckDB file, dbt target, models)."""
+    warehouse_dir.mkdir(parents=True, exist_ok=True)
+    return Settings(home=PROJECT_ROOT, warehouse_dir=warehouse_dir, dbt_target="ci", **overrides)
+
+
+@pytest.fixture
+def tmp_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    """A fresh empty warehouse for one test; the environment points at it too."""
+    settings = make_settings(tmp_path / "warehouse")
+    monkeypatch.setenv("NBA_PROPS_WAREHOUSE_DIR", str(settings.warehouse_dir))
+    monkeypatch.setenv("NBA_PROPS_DBT_TARGET", "ci")
+    reset_settings()
+    yield settings
+    reset_settings()

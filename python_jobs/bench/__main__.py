@@ -12,8 +12,8 @@ import importlib
 import json
 import logging
 import os
-import platform
 import pkgutil
+import platform
 import resource
 import shutil
 import time

@@ -29,3 +29,26 @@ def tmp_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Se
     reset_settings()
     yield settings
     reset_settings()
+
+
+@pytest.fixture(scope="session")
+def full_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """All ten bundled seasons and all bundled lines ingested through replay and built through
+    Phase 4, once per test session. Treat it as read-only; copy it with ``copy_warehouse``
+    before changing anything."""
+    from python_jobs.dbt_runner import run_dbt
+    from python_jobs.ingest import ingest_history
+
+    settings = make_settings(tmp_path_factory.mktemp("full_warehouse"))
+    ingest_history(settings)
+    run_dbt(["build", "--selector", "through_phase4"], settings)
+    return settings
+
+
+def copy_warehouse(source: Settings, destination: Path) -> Settings:
+    """A private, writable copy of a built warehouse (DuckDB file only; dbt target is rebuilt)."""
+    import shutil
+
+    settings = make_settings(destination)
+    shutil.copyfile(source.database_path, settings.database_path)
+    return settings

@@ -1,0 +1,63 @@
+{% macro log_run_results(results) %}
+    {#- on-run-end: one raw.pipeline_execution_log row per dbt node of this invocation. Returns the
+        insert statement (run by dbt as the hook). The table is created by the Python side
+        (python_jobs/warehouse/ddl_ops.py); if it does not exist yet nothing is logged and dbt says so. -#}
+    {%- if not execute or results | length == 0 -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set log_relation = adapter.get_relation(database=target.database, schema='raw', identifier='pipeline_execution_log') -%}
+    {%- if log_relation is none -%}
+        {{ log("nba_props: raw.pipeline_execution_log does not exist; dbt results not logged (any nba-props Python job creates it)", info=true) }}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set run_id = var('pipeline_run_id', none) or invocation_id -%}
+    {%- set correlation_id = var('correlation_id', 'manual') -%}
+    {%- set flow = var('pipeline_flow', none) or 'dbt' -%}
+    {%- set run_date = var('run_date', none) -%}
+    {%- set phase_tags = ['phase2', 'phase3', 'phase4', 'phase5', 'phase6', 'monitoring'] -%}
+    {%- set rows = [] -%}
+    {%- for res in results -%}
+        {%- set node = res.node -%}
+        {%- set phase = namespace(value=none) -%}
+        {%- for tag in node.tags if phase.value is none and tag in phase_tags -%}
+            {%- set phase.value = tag -%}
+        {%- endfor -%}
+        {%- set phase_name = phase.value or var('pipeline_phase', none) or 'dbt' -%}
+        {%- set starts = res.timing | map(attribute='started_at') | reject('none') | list -%}
+        {%- set ends = res.timing | map(attribute='completed_at') | reject('none') | list -%}
+        {%- set status = (res.status | string | lower) -%}
+        {%- set rows_out = none -%}
+        {%- if node.resource_type == 'test' -%}
+            {%- set rows_out = res.failures -%}
+        {%- elif res.adapter_response is mapping and res.adapter_response.get('rows_affected') is number and res.adapter_response.get('rows_affected') >= 0 -%}
+            {%- set rows_out = res.adapter_response.get('rows_affected') -%}
+        {%- endif -%}
+        {%- set is_error = status in ['error', 'fail', 'runtime error'] -%}
+        {%- set message = (res.message | string)[:4000] if (is_error or status == 'warn') and res.message else none -%}
+        {%- do rows.append("(" ~ [
+            ops_sql_string(run_id ~ ':' ~ invocation_id ~ ':' ~ node.unique_id),
+            ops_sql_string(run_id),
+            ops_sql_string(correlation_id),
+            ops_sql_string(flow),
+            ops_sql_string(run_date) if run_date else 'null',
+            ops_sql_string(phase_name),
+            ops_sql_string(node.unique_id),
+            ops_sql_string(node.resource_type),
+            ops_sql_string((starts | min).isoformat() ~ '+00:00') if starts else 'null',
+            ops_sql_string((ends | max).isoformat() ~ '+00:00') if ends else 'null',
+            'null',
+            (rows_out | string) if rows_out is not none else 'null',
+            ops_sql_string(status),
+            ops_sql_string('dbt_' ~ node.resource_type ~ '_' ~ status) if is_error else 'null',
+            ops_sql_string(message) if message else 'null',
+            'current_timestamp'
+        ] | join(', ') ~ ")") -%}
+    {%- endfor -%}
+    {{ return('insert into ' ~ log_relation ~ ' (log_id, run_id, correlation_id, flow, game_date, phase, node, node_type, started_at, finished_at, rows_in, rows_out, status, error_class, error_message, logged_at) values ' ~ rows | join(', ')) }}
+{% endmacro %}
+
+
+{% macro ops_sql_string(value) %}
+    {#- a single-quoted SQL string literal (quotes doubled) -#}
+    {{ return("'" ~ (value | string | replace("'", "''")) ~ "'") }}
+{% endmacro %}

@@ -1,0 +1,16 @@
+{#- The incremental filter of the staging models: on an incremental run, keep only the raw rows
+    landed after the newest row already merged (raw tables are append-only and `scraped_at` is
+    the landing wall clock, so this is "new payloads only"). The cost of a run is the size of the
+    new batch, not of the history: DuckDB prunes row groups by their min/max zone maps and
+    BigQuery by partition/cluster on scraped_at. An empty target (e.g. after `--empty`) takes
+    everything. Use inside a `where`. -#}
+{% macro new_raw_rows_filter(column_name='scraped_at') -%}
+    {%- if is_incremental() -%}
+        (
+            {{ column_name }} > (select max(already_merged.scraped_at) from {{ this }} as already_merged)
+            or not exists (select 1 from {{ this }} as already_merged_any)
+        )
+    {%- else -%}
+        1 = 1
+    {%- endif -%}
+{%- endmacro %}

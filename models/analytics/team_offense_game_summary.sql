@@ -1,0 +1,136 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='merge',
+        unique_key=['game_id', 'team_id'],
+        on_schema_change='append_new_columns',
+    )
+}}
+
+{#- One row per team per game, team totals aggregated from the player rows of
+    player_game_summary (the bundled data has no team box score table). Possessions are the
+    usual estimate FGA + 0.44*FTA - OREB + TOV; pace = possessions per 48 minutes, averaged over
+    both teams. Incremental: games with player rows newer than this table's newest
+    source_scraped_at are recomputed. -#}
+
+with
+
+player_games as (
+    select * from {{ ref('player_game_summary') }}
+),
+
+{% if is_incremental() %}
+scoped_player_games as (
+    select * from player_games
+    where game_id in (
+        select game_id from player_games
+        where source_scraped_at > (
+            select coalesce(max(source_scraped_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
+            from {{ this }}
+        )
+    )
+),
+{% else %}
+scoped_player_games as (
+    select * from player_games
+),
+{% endif %}
+
+team_games as (
+    select
+        game_id,
+        team_id,
+        max(opponent_team_id) as opponent_team_id,
+        max(team_tricode) as team_tricode,
+        max(season) as season,
+        max(season_type) as season_type,
+        max(game_date) as game_date,
+        bool_or(is_home) as is_home,
+        count(*) as n_players,
+        sum(minutes) as team_minutes,
+        sum(points) as points,
+        sum(field_goals_made) as field_goals_made,
+        sum(field_goals_attempted) as field_goals_attempted,
+        sum(three_pointers_made) as three_pointers_made,
+        sum(three_pointers_attempted) as three_pointers_attempted,
+        sum(free_throws_made) as free_throws_made,
+        sum(free_throws_attempted) as free_throws_attempted,
+        sum(offensive_rebounds) as offensive_rebounds,
+        sum(defensive_rebounds) as defensive_rebounds,
+        sum(assists) as assists,
+        sum(turnovers) as turnovers,
+        max(source_scraped_at) as source_scraped_at
+    from scoped_player_games
+    group by game_id, team_id
+),
+
+with_possessions as (
+    select
+        team_games.*,
+        team_games.field_goals_attempted + 0.44 * team_games.free_throws_attempted
+        - team_games.offensive_rebounds + team_games.turnovers as possessions
+    from team_games
+),
+
+paired as (
+    select
+        team.*,
+        opponent.possessions as opponent_possessions,
+        opponent.points as opponent_points,
+        opponent.team_minutes as opponent_team_minutes
+    from with_possessions as team
+    left join with_possessions as opponent
+        on
+            team.game_id = opponent.game_id
+            and team.team_id <> opponent.team_id
+),
+
+final as (
+    select
+        -- ids
+        game_id,
+        team_id,
+        opponent_team_id,
+
+        -- strings
+        team_tricode,
+        season,
+        season_type,
+
+        -- booleans
+        is_home,
+        points > opponent_points as is_win,
+
+        -- dates
+        game_date,
+
+        -- numerics
+        n_players,
+        team_minutes,
+        points,
+        opponent_points,
+        field_goals_made,
+        field_goals_attempted,
+        three_pointers_made,
+        three_pointers_attempted,
+        free_throws_made,
+        free_throws_attempted,
+        offensive_rebounds,
+        defensive_rebounds,
+        assists,
+        turnovers,
+        possessions,
+        opponent_possessions,
+        48.0 * ((possessions + coalesce(opponent_possessions, possessions)) / 2.0)
+        / nullif(team_minutes / 5.0, 0) as pace,
+        100.0 * points / nullif(possessions, 0) as offensive_rating,
+        three_pointers_attempted * 1.0 / nullif(field_goals_attempted, 0) as three_point_attempt_rate,
+        free_throws_attempted * 1.0 / nullif(field_goals_attempted, 0) as free_throw_attempt_rate,
+        (field_goals_made + 0.5 * three_pointers_made) / nullif(field_goals_attempted, 0) as effective_field_goal_pct,
+
+        -- timestamps
+        source_scraped_at
+    from paired
+)
+
+select * from final

@@ -1,0 +1,162 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='merge',
+        unique_key='prop_line_id',
+        on_schema_change='fail',
+    )
+}}
+
+with
+
+source_rows as (
+    select * from {{ source('odds', 'player_props') }}
+    where {{ new_raw_rows_filter() }}
+),
+
+team_aliases as (
+    select * from {{ ref('team_aliases') }}
+),
+
+teams as (
+    select * from {{ ref('teams') }}
+),
+
+keyed_rows as (
+    select
+        source_rows.*,
+        {{ dbt.hash(dbt.concat([
+            "source_rows.event_id", "'|'",
+            "source_rows.bookmaker_key", "'|'",
+            "source_rows.market_key", "'|'",
+            "source_rows.player_name", "'|'",
+            "cast(source_rows.line_points as " ~ dbt.type_string() ~ ")", "'|'",
+            "cast(" ~ epoch_microseconds('source_rows.captured_at') ~ " as " ~ dbt.type_string() ~ ")",
+        ])) }} as prop_line_id
+    from source_rows
+),
+
+ranked_rows as (
+    select
+        keyed_rows.*,
+        row_number() over (
+            partition by keyed_rows.prop_line_id
+            order by
+                keyed_rows.scraped_at desc,
+                keyed_rows.payload_id desc,
+                keyed_rows.record_index desc
+        ) as recency_rank
+    from keyed_rows
+),
+
+latest_rows as (
+    select * from ranked_rows
+    where recency_rank = 1
+),
+
+full_name_aliases as (
+    select
+        alias,
+        team_id
+    from team_aliases
+    where alias_system = 'full_name'
+),
+
+lines as (
+    select
+        latest_rows.*,
+        home_teams.team_id as home_team_id,
+        away_teams.team_id as away_team_id,
+        coalesce(
+            {{ to_us_eastern_date('latest_rows.commence_time') }},
+            {{ to_us_eastern_date('latest_rows.captured_at') }}
+        ) as game_date,
+        latest_rows.over_price is not null and latest_rows.under_price is not null as is_two_sided,
+        {{ american_odds_to_implied_probability('latest_rows.over_price') }} as over_implied_probability,
+        {{ american_odds_to_implied_probability('latest_rows.under_price') }} as under_implied_probability
+    from latest_rows
+    left join full_name_aliases as home_teams
+        on lower(latest_rows.home_team) = home_teams.alias
+    left join full_name_aliases as away_teams
+        on lower(latest_rows.away_team) = away_teams.alias
+),
+
+lines_with_book_median as (
+    select
+        lines.*,
+        {{ median_over('lines.line_points', [
+            'lines.player_name', 'lines.game_date', 'lines.bookmaker_key',
+            'lines.market_key', 'lines.captured_at',
+        ]) }} as book_median_line_points
+    from lines
+),
+
+main_line_ranked as (
+    -- main-line rule (docs: stg_odds__player_prop_lines_main_line): per player, game date,
+    -- book, market and snapshot, the two-sided line with the closest over/under implied
+    -- probabilities; ties -> nearest the median of the book's lines, then the lower line
+    select
+        lines_with_book_median.*,
+        coalesce(
+            lines_with_book_median.is_two_sided
+            and row_number() over (
+                partition by
+                    lines_with_book_median.player_name,
+                    lines_with_book_median.game_date,
+                    lines_with_book_median.bookmaker_key,
+                    lines_with_book_median.market_key,
+                    lines_with_book_median.captured_at
+                order by
+                    case when lines_with_book_median.is_two_sided then 0 else 1 end,
+                    abs(
+                        lines_with_book_median.over_implied_probability
+                        - lines_with_book_median.under_implied_probability
+                    ),
+                    abs(lines_with_book_median.line_points - lines_with_book_median.book_median_line_points),
+                    lines_with_book_median.line_points
+            ) = 1,
+            false
+        ) as is_main_line
+    from lines_with_book_median
+),
+
+final as (
+    select
+        -- ids
+        main_line_ranked.prop_line_id,
+        main_line_ranked.event_id,
+        main_line_ranked.home_team_id,
+        main_line_ranked.away_team_id,
+        main_line_ranked.payload_id as source_payload_id,
+
+        -- strings
+        home_teams.team_tricode as home_team_tricode,
+        away_teams.team_tricode as away_team_tricode,
+        main_line_ranked.player_name as player_name_raw,
+        main_line_ranked.bookmaker_key,
+        main_line_ranked.market_key,
+
+        -- numerics
+        main_line_ranked.line_points,
+        main_line_ranked.over_price,
+        main_line_ranked.under_price,
+        main_line_ranked.over_implied_probability,
+        main_line_ranked.under_implied_probability,
+
+        -- booleans
+        main_line_ranked.is_two_sided,
+        main_line_ranked.is_main_line,
+
+        -- dates and timestamps
+        main_line_ranked.game_date,
+        main_line_ranked.captured_at,
+        main_line_ranked.scraped_at
+
+    from main_line_ranked
+    left join teams as home_teams
+        on main_line_ranked.home_team_id = home_teams.team_id
+    left join teams as away_teams
+        on main_line_ranked.away_team_id = away_teams.team_id
+)
+
+select * from final

@@ -1,0 +1,149 @@
+"""Ops commands: run-day, backfill, reconcile, status, trace (logic in python_jobs.pipeline / ops)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from python_jobs.config import get_settings
+
+console = Console()
+
+
+def _table(title: str, rows: list[dict], columns: list[str] | None = None) -> Table:
+    table = Table(title=title, show_lines=False)
+    columns = columns or (list(rows[0]) if rows else [])
+    for c in columns:
+        table.add_column(c)
+    for r in rows:
+        table.add_row(*("" if r.get(c) is None else str(r.get(c)) for c in columns))
+    return table
+
+
+def _print_alerts(alerts) -> None:
+    for a in alerts:
+        color = "red" if a.severity == "error" else "yellow"
+        console.print(f"[{color}]ALERT {a.alert_type} ({a.severity}) {a.subject}: {a.message}[/{color}]")
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("run-day")
+    def run_day_cmd(
+        game_date: str = typer.Option(..., "--date", help="game date (US/Eastern), YYYY-MM-DD"),
+        force: bool = typer.Option(False, help="run even if a run with the same inputs already finished"),
+        wait_minutes: float = typer.Option(None, help="wait this long for another run of the date (default: config)"),
+    ) -> None:
+        """Run the daily pipeline for one game date (no Prefect). Exit 0 ok/no-op, 1 failed, 2 SLO failed, 3 locked."""
+        from python_jobs.ops.locks import LockHeld
+        from python_jobs.pipeline import PipelineFailed, run_day
+
+        settings = get_settings()
+        try:
+            result = run_day(settings, date.fromisoformat(game_date), force=force, wait_minutes=wait_minutes)
+        except LockHeld as exc:
+            typer.secho(str(exc), fg="yellow", err=True)
+            raise typer.Exit(3) from exc
+        except PipelineFailed as exc:
+            _print_alerts(exc.result.alerts)
+            typer.secho(str(exc), fg="red", err=True)
+            raise typer.Exit(1) from exc
+        if result.status == "noop":
+            console.print(f"{game_date}: already done by run {result.previous_run_id} with the same inputs (no-op; --force to rerun)")
+            return
+        console.print(_table(f"run {result.run_id} ({result.correlation_id})",
+                             [{"step": s.name, "status": s.status, "seconds": f"{s.seconds:.1f}",
+                               "rows_out": s.rows_out} for s in result.steps]))
+        _print_alerts(result.alerts)
+        for msg in result.slo_failures:
+            typer.secho(f"SLO FAILED: {msg}", fg="red", err=True)
+        raise typer.Exit(result.exit_code)
+
+    @app.command("backfill")
+    def backfill_cmd(
+        start: str = typer.Option(..., "--start", help="first game date"),
+        end: str = typer.Option(..., "--end", help="last game date"),
+        force: bool = typer.Option(False, help="rerun dates already complete"),
+    ) -> None:
+        """Run the daily pipeline over a date range; dates already complete are skipped (resumable)."""
+        from python_jobs.pipeline import backfill, backfill_dates
+
+        settings = get_settings()
+        d0, d1 = date.fromisoformat(start), date.fromisoformat(end)
+        n = len(backfill_dates(settings, d0, d1))
+        with Progress(TextColumn("[bold]backfill"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
+                      TimeElapsedColumn(), console=console) as progress:
+            task = progress.add_task("", total=n)
+
+            def on_date(d: date, status: str) -> None:
+                progress.update(task, advance=1, description=f"{d} {status}")
+
+            report = backfill(settings, d0, d1, force=force, on_date=on_date)
+        console.print(f"done {len(report.done)}, skipped (complete) {len(report.skipped)}, "
+                      f"SLO failed {len(report.slo_failed)}, failed {len(report.failed)}")
+        for d, msg in report.failed.items():
+            typer.secho(f"{d}: {msg}", fg="red", err=True)
+        raise typer.Exit(report.exit_code)
+
+    @app.command("reconcile")
+    def reconcile_cmd(dry_run: bool = typer.Option(False, help="report drift without repairing")) -> None:
+        """Recount each phase per date and repair drifted completion records."""
+        from python_jobs.ops.reconcile import reconcile
+
+        rows = reconcile(get_settings(), dry_run=dry_run)
+        drifted = [r.__dict__ for r in rows if r.action != "ok"]
+        console.print(f"{len(rows)} completion records checked, {len(drifted)} drifted"
+                      + (" (dry run: not repaired)" if dry_run and drifted else ""))
+        if drifted:
+            console.print(_table("drifted completion records", drifted))
+
+    @app.command("status")
+    def status_cmd() -> None:
+        """Health: warehouse reachable, last run per phase, source freshness, open alerts."""
+        from python_jobs.ops.status import status
+
+        rep = status(get_settings())
+        console.print(f"warehouse {rep.database_path}: " + ("[green]reachable[/green]" if rep.reachable
+                                                           else f"[yellow]not reachable[/yellow] ({rep.busy_reason})"))
+        if rep.running:
+            console.print(_table("runs in progress", rep.running, ["game_date", "run_id", "step", "pid", "updated_at"]))
+        if rep.reachable:
+            console.print(_table("last step per phase", rep.last_steps,
+                                 ["phase", "step", "status", "game_date", "finished_at", "rows_out", "error_class"]))
+            console.print(_table("last runs", rep.last_runs, ["run_id", "flow", "game_date", "status", "finished_at"]))
+            console.print(_table("source freshness (raw.landed_payloads)", rep.sources))
+            console.print(_table(f"open alerts ({len(rep.open_alerts)})", rep.open_alerts,
+                                 ["severity", "alert_type", "game_date", "subject", "message"]))
+        raise typer.Exit(0 if rep.healthy else 1)
+
+    @app.command("trace")
+    def trace_cmd(
+        prediction_id: str = typer.Argument(None, help="prediction_id from predictions.player_prop_predictions"),
+        player: str = typer.Option(None, "--player", help="player id or name (with --date)"),
+        game_date: str = typer.Option(None, "--date", help="game date (with --player)"),
+    ) -> None:
+        """Print prediction -> feature row -> staged rows -> raw payloads and scrape runs."""
+        from python_jobs.ops.trace import TraceNotFound, find_predictions, trace_prediction
+
+        settings = get_settings()
+        try:
+            if prediction_id:
+                ids = [prediction_id]
+            elif player and game_date:
+                ids = find_predictions(settings, player, date.fromisoformat(game_date))
+            else:
+                raise typer.BadParameter("give PREDICTION_ID or --player and --date")
+            for pid in ids:
+                tr = trace_prediction(settings, pid)
+                console.rule(f"prediction {pid}")
+                for sec in tr.sections:
+                    if sec.missing_relation:
+                        console.print(f"[yellow]{sec.title}: {sec.relation} is not built in this warehouse[/yellow]")
+                    else:
+                        console.print(_table(f"{sec.title} — {sec.relation} ({len(sec.rows)})", sec.rows))
+        except TraceNotFound as exc:
+            typer.secho(str(exc), fg="red", err=True)
+            raise typer.Exit(1) from exc

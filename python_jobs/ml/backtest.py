@@ -1,0 +1,286 @@
+"""Walk-forward backtest: for each game date with lines, models trained only on earlier games.
+
+For every game date D in [start, end] that has consensus lines in the warehouse:
+- the feature rows of D are used as they are (the store is as-of by construction: a row for D only
+  uses games before D);
+- the models come from the most recent *anchor* <= D: anchors start at the first test date and a
+  new one is set when a test date is ``retrain_every_days`` or more after the current anchor; a
+  model for anchor A is fit on labelled rows with ``game_date < A`` (same split, validation and
+  hyper-parameters as ``nba-props train``), so nothing on/after D is ever seen;
+- every player with a line is validated and scored by the same code as the daily job
+  (``scoring.build_day_scores``), then graded: did_play -> graded, finished without a box-score
+  row (did_play false) -> void, game not finished -> pending (left out of the figures).
+
+The result JSON has, per system: overall figures, figures per |edge| bucket, per recommended side,
+and calibration (predicted probability of the lean side vs observed win rate; share of actuals
+inside +/- 1 std).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+from dataclasses import asdict
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from python_jobs.config import Settings
+from python_jobs.ml.features import FeatureSpec, load_feature_spec
+from python_jobs.ml.params import MlParams, load_ml_params
+from python_jobs.ml.predict import LoadedModel
+from python_jobs.ml.scoring import CONSENSUS_LINES, LINE_COLUMNS, build_day_scores
+from python_jobs.ml.training import FEATURE_STORE, feature_store_columns, fit_systems, prepare_labelled
+from python_jobs.warehouse.connection import connect
+
+log = logging.getLogger(__name__)
+EDGE_BUCKETS = [(0.0, 1.0), (1.0, 2.0), (2.0, 3.0), (3.0, 5.0), (5.0, math.inf)]
+CONFIDENCE_BUCKETS = [(0.0, 50.0), (50.0, 55.0), (55.0, 60.0), (60.0, 65.0), (65.0, 70.0), (70.0, 101.0)]
+BREAK_EVEN_MINUS_110 = 110 / 210
+
+
+class BacktestError(ValueError):
+    """Nothing to backtest in the requested range."""
+
+
+def read_backtest_inputs(settings: Settings, spec: FeatureSpec, start: date, end: date
+                         ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(labelled rows before ``end``, feature rows of [start, end], consensus lines of [start, end])."""
+    cols = feature_store_columns(spec)
+    with connect(settings, read_only=True) as con:
+        labelled = con.execute(
+            f"select {cols} from {FEATURE_STORE} where did_play and actual_points is not null "
+            "and game_date < ? order by game_date, player_id", [end]).df()
+        test_rows = con.execute(
+            f"select {cols} from {FEATURE_STORE} where game_date between ? and ? order by game_date, player_id",
+            [start, end]).df()
+        lines = con.execute(
+            f"select game_date, {', '.join(LINE_COLUMNS)} from {CONSENSUS_LINES} "
+            "where game_date between ? and ? order by game_date, player_id", [start, end]).df()
+    for frame in (labelled, test_rows, lines):
+        frame["game_date"] = pd.to_datetime(frame["game_date"]).dt.date
+    return labelled, test_rows, lines
+
+
+def anchors_for(dates: list[date], retrain_every_days: int) -> dict[date, date]:
+    """Map each test date to the anchor date whose model scores it."""
+    if retrain_every_days < 1:
+        raise ValueError("retrain_every_days must be >= 1")
+    mapping: dict[date, date] = {}
+    anchor: date | None = None
+    for d in sorted(dates):
+        if anchor is None or (d - anchor).days >= retrain_every_days:
+            anchor = d
+        mapping[d] = anchor
+    return mapping
+
+
+def walk_forward(labelled: pd.DataFrame, test_rows: pd.DataFrame, lines: pd.DataFrame,
+                 spec: FeatureSpec, params: MlParams, *, threads: int, retrain_every_days: int = 7,
+                 systems: list[str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame, list[dict[str, Any]]]:
+    """Score every (date, player with a line) walk-forward; returns (graded predictions, rejects, anchors)."""
+    dates = sorted(set(lines["game_date"]))
+    if not dates:
+        raise BacktestError("no consensus lines in the range: nothing to backtest")
+    mapping = anchors_for(dates, retrain_every_days)
+    accepted_labelled, _ = prepare_labelled(labelled, spec, params)
+    accepted_dates = pd.to_datetime(accepted_labelled["game_date"]).dt.date
+    predictions, rejects, anchor_log = [], [], []
+    for anchor in sorted(set(mapping.values())):
+        started = time.perf_counter()
+        mask = accepted_dates < anchor
+        if params.training_lookback_days:
+            mask &= accepted_dates >= anchor - timedelta(days=params.training_lookback_days)
+        fitted = fit_systems(accepted_labelled.loc[mask.to_numpy()].reset_index(drop=True), spec, params,
+                             threads=threads, system_ids=systems)
+        models = [LoadedModel(sid, f"backtest-{anchor}", r.model, r.residual_std, r.std_buckets)
+                  for sid, r in fitted.items() if not systems or sid in systems]
+        window = next(iter(fitted.values())).window
+        anchor_dates = [d for d, a in mapping.items() if a == anchor]
+        for d in anchor_dates:
+            day_lines = lines.loc[lines["game_date"] == d].drop(columns=["game_date"])
+            day_rows = test_rows.loc[(test_rows["game_date"] == d) & test_rows["player_id"].isin(day_lines["player_id"])]
+            scores, day_rejects = build_day_scores(day_rows.reset_index(drop=True), day_lines.reset_index(drop=True),
+                                                   models, spec, params, d)
+            outcome = day_rows[["player_id", "is_upcoming", "did_play", "actual_points"]]
+            predictions.append(scores.merge(outcome, on="player_id", how="left", validate="many_to_one"))
+            rejects.append(day_rejects)
+        anchor_log.append({
+            "anchor": str(anchor), "dates": [str(d) for d in anchor_dates],
+            "training_window": window, "fit_seconds": round(time.perf_counter() - started, 2),
+            "validation_mae": {sid: round(r.validation_mae, 3) for sid, r in fitted.items()},
+        })
+        log.info("backtest anchor %s: %d dates, validation MAE %s", anchor, len(anchor_dates),
+                 anchor_log[-1]["validation_mae"])
+    graded = grade(pd.concat(predictions, ignore_index=True))
+    all_rejects = pd.concat(rejects, ignore_index=True) if rejects else pd.DataFrame()
+    return graded, all_rejects, anchor_log
+
+
+def grade(pred: pd.DataFrame) -> pd.DataFrame:
+    """Add grade_status, errors, bet/lean results and profit (same rules as prediction_accuracy)."""
+    pred = pred.copy()
+    played = pred["did_play"].astype("boolean")
+    upcoming = pred["is_upcoming"].astype("boolean").fillna(True)
+    pred["grade_status"] = np.where(played.fillna(False), "graded",
+                                    np.where(~upcoming & ~played.fillna(True), "void", "pending"))
+    graded = pred["grade_status"].eq("graded")
+    actual = pred["actual_points"].astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
+    line = pred["line_points"].astype("float64").to_numpy()
+    pred["absolute_error"] = np.where(graded, np.abs(actual - pred["predicted_points"]), np.nan)
+    pred["line_absolute_error"] = np.where(graded, np.abs(actual - line), np.nan)
+    edge = pred["edge"].astype("float64").to_numpy()
+    lean = np.where(edge > 0, "OVER", np.where(edge < 0, "UNDER", None))
+    pred["lean_side"] = lean
+
+    def result(side: np.ndarray) -> np.ndarray:
+        won = ((side == "OVER") & (actual > line)) | ((side == "UNDER") & (actual < line))
+        out = np.where(actual == line, "push", np.where(won, "hit", "miss")).astype(object)
+        out[~graded.to_numpy()] = None
+        out[(pred["grade_status"] == "void").to_numpy()] = "void"
+        out[pd.isna(side) | (side == None)] = None  # noqa: E711 - elementwise
+        return out
+
+    rec = pred["recommendation"].to_numpy()
+    bet_side = np.where(np.isin(rec, ["OVER", "UNDER"]), rec, None)
+    pred["bet_result"] = result(bet_side)
+    pred["lean_result"] = result(lean)
+    price = np.where(rec == "OVER", pred["over_price"].astype("Float64").to_numpy(dtype="float64", na_value=np.nan),
+                     pred["under_price"].astype("Float64").to_numpy(dtype="float64", na_value=np.nan))
+    win_profit = np.where(price > 0, price / 100.0, 100.0 / np.abs(price))
+    br = pred["bet_result"].to_numpy()
+    pred["profit_units"] = np.select(
+        [br == "hit", br == "miss", np.isin(br, ["push", "void"])], [win_profit, -1.0, 0.0], default=np.nan)
+    pred.loc[pred["bet_result"].isin(["hit", "miss"]) & np.isnan(price), "profit_units"] = np.nan
+    return pred
+
+
+def wilson(hits: int, n: int, z: float = 1.96) -> tuple[float | None, float | None]:
+    if n == 0:
+        return None, None
+    p = hits / n
+    denom = 1 + z * z / n
+    centre = p + z * z / (2 * n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return (centre - half) / denom, (centre + half) / denom
+
+
+def summarize(df: pd.DataFrame) -> dict[str, Any]:
+    """Figures over the graded/void rows of ``df`` (pending rows are left out)."""
+    done = df.loc[df["grade_status"].isin(["graded", "void"])]
+    graded = done.loc[done["grade_status"] == "graded"]
+    bets = done.loc[done["recommendation"].isin(["OVER", "UNDER"])]
+    hits = int((bets["bet_result"] == "hit").sum())
+    misses = int((bets["bet_result"] == "miss").sum())
+    pushes = int((bets["bet_result"] == "push").sum())
+    priced = bets.loc[bets["bet_result"].isin(["hit", "miss", "push"]) & bets["profit_units"].notna()]
+    lean_hits = int((done["lean_result"] == "hit").sum())
+    lean_misses = int((done["lean_result"] == "miss").sum())
+    low, high = wilson(hits, hits + misses)
+    lean_low, lean_high = wilson(lean_hits, lean_hits + lean_misses)
+
+    def r(x: float | None, nd: int = 4) -> float | None:
+        return None if x is None or (isinstance(x, float) and math.isnan(x)) else round(float(x), nd)
+
+    return {
+        "n_predictions": len(graded),
+        "n_void": int((done["grade_status"] == "void").sum()),
+        "n_bets": int(((bets["grade_status"] == "graded")).sum()),
+        "hits": hits, "misses": misses, "pushes": pushes,
+        "hit_rate": r(hits / (hits + misses) if hits + misses else None),
+        "wilson_low": r(low), "wilson_high": r(high),
+        "roi": r(priced["profit_units"].sum() / len(priced) if len(priced) else None),
+        "profit_units": r(float(priced["profit_units"].sum()), 2),
+        "mae_model": r(graded["absolute_error"].mean() if len(graded) else None, 3),
+        "mae_line": r(graded["line_absolute_error"].mean() if len(graded) else None, 3),
+        "lean_hits": lean_hits, "lean_misses": lean_misses,
+        "lean_hit_rate": r(lean_hits / (lean_hits + lean_misses) if lean_hits + lean_misses else None),
+        "lean_wilson_low": r(lean_low), "lean_wilson_high": r(lean_high),
+    }
+
+
+def calibration(df: pd.DataFrame) -> dict[str, Any]:
+    graded = df.loc[df["grade_status"] == "graded"]
+    rows = []
+    for lo, hi in CONFIDENCE_BUCKETS:
+        sub = graded.loc[(graded["confidence"] >= lo) & (graded["confidence"] < hi)]
+        decided = sub.loc[sub["lean_result"].isin(["hit", "miss"])]
+        rows.append({
+            "confidence_bucket": f"{lo:g}-{min(hi, 100):g}",
+            "n": len(decided),
+            "mean_predicted_probability": round(float(decided["confidence"].mean()) / 100, 4) if len(decided) else None,
+            "observed_win_rate": round(float((decided["lean_result"] == "hit").mean()), 4) if len(decided) else None,
+        })
+    inside = (np.abs(graded["actual_points"].astype("float64") - graded["predicted_points"]) <= graded["prediction_std"])
+    return {
+        "by_confidence": rows,
+        "share_within_1_std": round(float(inside.mean()), 4) if len(graded) else None,
+        "expected_share_within_1_std": 0.6827,
+        "mean_signed_error": round(float((graded["actual_points"].astype("float64") - graded["predicted_points"]).mean()), 3)
+        if len(graded) else None,
+    }
+
+
+def report(graded: pd.DataFrame, rejects: pd.DataFrame, anchors: list[dict[str, Any]]) -> dict[str, Any]:
+    systems: dict[str, Any] = {}
+    for sid, df in graded.groupby("system_id", sort=True):
+        abs_edge = df["edge"].abs()
+        buckets = {}
+        for lo, hi in EDGE_BUCKETS:
+            label = f"{lo:g}-{hi:g}" if math.isfinite(hi) else f"{lo:g}+"
+            buckets[label] = summarize(df.loc[(abs_edge >= lo) & (abs_edge < hi)])
+        systems[str(sid)] = {
+            "overall": summarize(df),
+            "edge_buckets": buckets,
+            "by_side": {side: summarize(df.loc[df["recommendation"] == side]) for side in ("OVER", "UNDER")},
+            "calibration": calibration(df),
+        }
+    per_date = (graded.groupby(["game_date", "system_id"])["grade_status"].value_counts().unstack(fill_value=0)
+                .reset_index().groupby("game_date").first().reset_index())
+    return {
+        "break_even_hit_rate_at_minus_110": round(BREAK_EVEN_MINUS_110, 4),
+        "n_game_dates": int(graded["game_date"].nunique()),
+        "n_graded_game_dates": int(graded.loc[graded["grade_status"] == "graded", "game_date"].nunique()),
+        "per_date": [{k: (str(v) if k == "game_date" else int(v)) for k, v in row.items() if k != "system_id"}
+                     for row in per_date.to_dict("records")],
+        "anchors": anchors,
+        "rejects": {str(k): int(v) for k, v in
+                    (rejects.drop_duplicates(["player_id", "game_date", "reason_code"])["reason_code"]
+                     .value_counts().items() if not rejects.empty else [])},
+        "systems": systems,
+    }
+
+
+def backtest(settings: Settings, start: date, end: date, *, retrain_every_days: int = 7,
+             systems: list[str] | None = None, output: Path | None = None,
+             spec: FeatureSpec | None = None, params: MlParams | None = None) -> dict[str, Any]:
+    """Run the walk-forward backtest on whatever the warehouse holds; optionally write JSON."""
+    if end < start:
+        raise BacktestError(f"end {end} is before start {start}")
+    started = time.perf_counter()
+    spec = spec or load_feature_spec(settings.home)
+    params = params or load_ml_params(settings.home)
+    labelled, test_rows, lines = read_backtest_inputs(settings, spec, start, end)
+    graded, rejects, anchors = walk_forward(labelled, test_rows, lines, spec, params, threads=settings.threads,
+                                            retrain_every_days=retrain_every_days, systems=systems)
+    result = {
+        "generated_at": settings.utcnow().isoformat(),
+        "start": str(start), "end": str(end), "retrain_every_days": retrain_every_days,
+        "feature_hash": spec.hash, "features": spec.names,
+        "params": {k: v for k, v in asdict(params).items()},
+        **report(graded, rejects, anchors),
+    }
+    result["seconds"] = round(time.perf_counter() - started, 1)
+    result["seconds_per_game_date"] = round(result["seconds"] / max(1, result["n_game_dates"]), 2)
+    if output is not None:
+        output = Path(output)
+        output.parent.mkdir(parents=True, exist_ok=True)
+        tmp = output.with_suffix(output.suffix + ".tmp")
+        tmp.write_text(json.dumps(result, indent=2, default=str))
+        tmp.replace(output)
+    return result

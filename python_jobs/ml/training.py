@@ -1,0 +1,201 @@
+"""Training: time-based split, deterministic fits, artifacts registered with their metadata.
+
+``fit_systems`` is the one fitting routine, used by ``train`` (which persists to the registry) and
+by the walk-forward backtest (which keeps the models in memory).
+
+Split: labelled rows (``did_play`` and ``actual_points`` known) with ``game_date < cutoff`` that
+pass the same validation as scoring rows. The last ``ml_validation_days`` days of those rows
+(counted back from the latest training date) are the validation window; everything earlier is the
+training window. The validation window measures MAE and the residual spread used for
+``prediction_std``; then, by default, the model is refit on train+validation with the same
+hyper-parameters so the most recent games are learned too.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+
+from python_jobs.config import Settings
+from python_jobs.ml.features import FeatureSpec, load_feature_spec
+from python_jobs.ml.params import MlParams, load_ml_params
+from python_jobs.ml.predict import residual_spread
+from python_jobs.ml.registry import ModelRegistry
+from python_jobs.ml.systems import FitContext, Model, get_system, resolve_order
+from python_jobs.ml.validation import validate_feature_rows
+from python_jobs.warehouse.connection import connect
+
+log = logging.getLogger(__name__)
+EASTERN = ZoneInfo("America/New_York")
+FEATURE_STORE = "precompute.ml_feature_store"
+META_COLUMNS = [
+    "feature_row_id", "player_id", "player_name", "game_date", "game_id", "season", "team_id",
+    "is_upcoming", "did_play", "actual_points", "features_computed_at", "feature_source_max_date",
+    "feature_quality_score", "missing_features", "is_stale", "stale_reason",
+]
+
+
+class TrainingDataError(ValueError):
+    """Not enough labelled rows before the cutoff to train and validate."""
+
+
+@dataclass
+class FitResult:
+    system_id: str
+    model: Model
+    validation_mae: float
+    validation_rmse: float
+    residual_std: float
+    std_buckets: list[list[float]]
+    window: dict[str, Any]
+    fit_seconds: float
+    hyperparameters: dict[str, Any] = field(default_factory=dict)
+
+
+def feature_store_columns(spec: FeatureSpec) -> str:
+    """Quoted column list (identifiers come from the validated spec, never from user input)."""
+    cols = list(dict.fromkeys([*META_COLUMNS, *spec.names]))
+    return ", ".join(f'"{c}"' for c in cols)
+
+
+def read_labelled_rows(con, spec: FeatureSpec, before: date, since: date | None = None) -> pd.DataFrame:
+    sql = (
+        f"select {feature_store_columns(spec)} from {FEATURE_STORE} "
+        "where did_play and actual_points is not null and game_date < ?"
+    )
+    params: list[Any] = [before]
+    if since is not None:
+        sql += " and game_date >= ?"
+        params.append(since)
+    return con.execute(sql + " order by game_date, player_id", params).df()
+
+
+def split_by_time(frame: pd.DataFrame, validation_days: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    dates = pd.to_datetime(frame["game_date"]).dt.date
+    last = max(dates)
+    valid_start = last - timedelta(days=validation_days - 1)
+    is_valid = (dates >= valid_start).to_numpy()
+    train, valid = frame.loc[~is_valid], frame.loc[is_valid]
+    if train.empty or valid.empty:
+        raise TrainingDataError(
+            f"time split left {len(train)} training and {len(valid)} validation rows "
+            f"(validation window {valid_start}..{last})"
+        )
+    return train.reset_index(drop=True), valid.reset_index(drop=True)
+
+
+def fit_systems(labelled: pd.DataFrame, spec: FeatureSpec, params: MlParams, *, threads: int,
+                system_ids: list[str] | None = None, refit_full: bool = True) -> dict[str, FitResult]:
+    """Fit every requested system (dependencies first) on rows that already passed validation."""
+    if labelled.empty:
+        raise TrainingDataError("no labelled feature rows to train on")
+    train, valid = split_by_time(labelled, params.validation_days)
+    actual = valid["actual_points"].astype("float64").to_numpy()
+    window = {
+        "train_start": str(min(pd.to_datetime(train["game_date"]).dt.date)),
+        "train_end": str(max(pd.to_datetime(train["game_date"]).dt.date)),
+        "validation_start": str(min(pd.to_datetime(valid["game_date"]).dt.date)),
+        "validation_end": str(max(pd.to_datetime(valid["game_date"]).dt.date)),
+        "n_train": len(train),
+        "n_validation": len(valid),
+        "refit_on_train_and_validation": refit_full,
+    }
+    held_out: dict[str, Model] = {}
+    final: dict[str, Model] = {}
+    results: dict[str, FitResult] = {}
+    for sid in resolve_order(system_ids):
+        system = get_system(sid)
+        started = time.perf_counter()
+        ctx = FitContext(spec, params, threads, deps={d: held_out[d] for d in system.depends_on})
+        held_out[sid] = system.fit(train, ctx)
+        predicted = held_out[sid].predict(valid)
+        if refit_full:
+            ctx_full = FitContext(spec, params, threads, deps={d: final[d] for d in system.depends_on})
+            final[sid] = system.fit(pd.concat([train, valid], ignore_index=True), ctx_full)
+        else:
+            final[sid] = held_out[sid]
+        rmse, buckets = residual_spread(predicted, actual)
+        results[sid] = FitResult(
+            system_id=sid,
+            model=final[sid],
+            validation_mae=float(np.mean(np.abs(actual - predicted))),
+            validation_rmse=rmse,
+            residual_std=rmse,
+            std_buckets=buckets,
+            window=window,
+            fit_seconds=round(time.perf_counter() - started, 3),
+            hyperparameters=dict(final[sid].hyperparameters),
+        )
+        log.info("fitted %s: validation MAE %.3f (n=%d)", sid, results[sid].validation_mae, len(valid))
+    return results
+
+
+def prepare_labelled(raw_rows: pd.DataFrame, spec: FeatureSpec, params: MlParams) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Apply the scoring validation to training rows; return accepted rows and reject counts."""
+    accepted, rejects = validate_feature_rows(raw_rows, spec, params)
+    counts = rejects["reason_code"].value_counts().to_dict() if not rejects.empty else {}
+    return accepted, {str(k): int(v) for k, v in counts.items()}
+
+
+@dataclass
+class TrainReport:
+    cutoff: date
+    models: dict[str, dict[str, Any]]
+    rejected_training_rows: dict[str, int]
+    seconds: float
+
+
+def eastern_today(settings: Settings) -> date:
+    return settings.utcnow().astimezone(EASTERN).date()
+
+
+def train(settings: Settings, *, systems: list[str] | None = None, cutoff: date | None = None,
+          spec: FeatureSpec | None = None, params: MlParams | None = None,
+          refit_full: bool = True) -> TrainReport:
+    """Train the systems on rows before ``cutoff`` (default: today, US/Eastern) and register them."""
+    started = time.perf_counter()
+    spec = spec or load_feature_spec(settings.home)
+    params = params or load_ml_params(settings.home)
+    cutoff = cutoff or eastern_today(settings)
+    since = cutoff - timedelta(days=params.training_lookback_days) if params.training_lookback_days else None
+    with connect(settings, read_only=True) as con:
+        raw_rows = read_labelled_rows(con, spec, cutoff, since)
+    labelled, rejected = prepare_labelled(raw_rows, spec, params)
+    results = fit_systems(labelled, spec, params, threads=settings.threads, system_ids=systems,
+                          refit_full=refit_full)
+    registry = ModelRegistry(settings.models_dir)
+    created_at = settings.utcnow().isoformat()
+    versions: dict[str, str] = {}
+    summary: dict[str, dict[str, Any]] = {}
+    for sid in resolve_order(systems):
+        res = results[sid]
+        metadata = {
+            "created_at": created_at,
+            "cutoff": str(cutoff),
+            "training_window": res.window,
+            "features": spec.names,
+            "feature_hash": spec.hash,
+            "categorical_features": spec.categorical_names,
+            "hyperparameters": res.hyperparameters,
+            "validation_mae": round(res.validation_mae, 4),
+            "validation_rmse": round(res.validation_rmse, 4),
+            "residual_std": round(res.residual_std, 4),
+            "std_buckets": res.std_buckets,
+            "rejected_training_rows": rejected,
+            "fit_seconds": res.fit_seconds,
+            "threads": settings.threads,
+            "component_versions": {d: versions[d] for d in get_system(sid).depends_on},
+        }
+        reg = registry.register(res.model, metadata)
+        versions[sid] = reg.version
+        summary[sid] = {"version": reg.version, "validation_mae": metadata["validation_mae"],
+                        "residual_std": metadata["residual_std"], "fit_seconds": res.fit_seconds,
+                        "directory": str(reg.directory)}
+    return TrainReport(cutoff, summary, rejected, round(time.perf_counter() - started, 2))

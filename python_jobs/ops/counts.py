@@ -1,0 +1,60 @@
+"""What each phase produces for a game date D: the relations and date offsets counted by the
+pipeline (completion records) and by ``reconcile``. Identifiers come only from this allowlist."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import duckdb
+
+
+@dataclass(frozen=True)
+class Counted:
+    schema: str
+    table: str
+    date_sql: str          # expression giving the game date of a row (from this allowlist only)
+    offset_days: int = 0   # the run for D produces rows for D + offset (box scores: D-1)
+
+
+PHASE_OUTPUTS: dict[str, list[Counted]] = {
+    "phase1": [
+        Counted("raw", "nba_player_game_logs", "game_date", -1),
+        Counted("raw", "nba_schedule_games", "game_date"),
+        Counted("raw", "odds_player_props",
+                "cast(timezone('America/New_York', coalesce(commence_time, captured_at)) as date)"),
+    ],
+    "phase2": [
+        Counted("staging", "stg_nba__player_game_logs", "game_date", -1),
+        Counted("staging", "stg_nba__schedule_games", "game_date"),
+        Counted("staging", "stg_odds__player_prop_lines", "game_date"),
+    ],
+    "phase3": [
+        Counted("analytics", "player_game_summary", "game_date", -1),
+        Counted("analytics", "player_consensus_lines", "game_date"),
+    ],
+    "phase4": [Counted("precompute", "ml_feature_store", "game_date")],
+    "phase5": [Counted("predictions", "player_prop_predictions", "game_date")],
+    "phase6": [Counted("grading", "prediction_accuracy", "game_date", -1)],
+}
+PHASES = list(PHASE_OUTPUTS)
+
+
+def relation_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    return bool(con.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+        [schema, table],
+    ).fetchone()[0])
+
+
+def count_phase(con: duckdb.DuckDBPyConnection, phase: str, game_date: date) -> int | None:
+    """Rows the phase holds for ``game_date``; None when one of its relations does not exist."""
+    total = 0
+    for c in PHASE_OUTPUTS[phase]:
+        if not relation_exists(con, c.schema, c.table):
+            return None
+        day = game_date + timedelta(days=c.offset_days)
+        total += con.execute(
+            f'select count(*) from "{c.schema}"."{c.table}" where {c.date_sql} = ?', [day]
+        ).fetchone()[0]
+    return int(total)

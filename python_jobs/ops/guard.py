@@ -1,0 +1,90 @@
+"""Serialise warehouse writers across processes.
+
+DuckDB lets one process at a time open a database file for writing, and dbt (in-process) needs
+the file while it builds. So nothing here keeps a DuckDB connection open across a run: the ops
+tables (locks, log, runs, alerts) are written in short transactions, each inside this guard, a
+file lock (``filelock``) next to the database file. ``python_jobs.pipeline`` also holds the guard
+around every dbt invocation and Python step, so two pipeline processes interleave steps instead of
+failing on DuckDB's own file lock. The per-game-date run lock (``locks.py``) is what keeps two
+runs of the same date apart; this guard only makes each short write safe.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+from filelock import FileLock, Timeout
+
+from python_jobs.config import Settings
+from python_jobs.warehouse.connection import connect
+
+_locks: dict[str, FileLock] = {}
+
+
+class WarehouseBusy(RuntimeError):
+    """The warehouse stayed locked by another writer for longer than the allowed wait."""
+
+
+def guard_path(settings: Settings) -> Path:
+    return settings.database_path.with_name(settings.database_path.name + ".ops.lock")
+
+
+def _file_lock(settings: Settings) -> FileLock:
+    path = str(guard_path(settings))
+    if path not in _locks:
+        settings.database_path.parent.mkdir(parents=True, exist_ok=True)
+        _locks[path] = FileLock(path, thread_local=False)
+    return _locks[path]
+
+
+@contextmanager
+def warehouse_guard(settings: Settings, timeout: float = 600.0) -> Iterator[None]:
+    """Hold the cross-process writer lock (re-entrant within this process)."""
+    lock = _file_lock(settings)
+    try:
+        lock.acquire(timeout=timeout)
+    except Timeout as exc:
+        raise WarehouseBusy(
+            f"warehouse {settings.database_path} is busy (writer lock {guard_path(settings)} "
+            f"held by another process for more than {timeout:.0f} s)"
+        ) from exc
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def _is_duckdb_file_conflict(exc: duckdb.Error) -> bool:
+    text = str(exc)
+    return "Could not set lock" in text or "Conflicting lock" in text
+
+
+@contextmanager
+def short_write(settings: Settings, timeout: float = 600.0) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A short read-write connection under the guard, retried while an outside process (one that
+    does not use the guard, e.g. a `dbt` binary) holds DuckDB's own file lock."""
+    deadline = time.monotonic() + timeout
+    with warehouse_guard(settings, timeout=timeout):
+        delay = 0.2
+        while True:
+            try:
+                cm = connect(settings)
+                con = cm.__enter__()
+            except duckdb.IOException as exc:
+                if not _is_duckdb_file_conflict(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 5.0)
+                continue
+            break
+        try:
+            yield con
+        except BaseException as exc:
+            cm.__exit__(type(exc), exc, exc.__traceback__)
+            raise
+        else:
+            cm.__exit__(None, None, None)

@@ -1,0 +1,1 @@
+"""Parsers: payload text -> records to validate, for every endpoint Phase 1 lands."""

@@ -1,0 +1,1 @@
+"""Validation at the edge: payload envelopes (pydantic) and vectorised record checks (DuckDB SQL)."""

@@ -27,7 +27,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -93,12 +93,16 @@ class RunContext:
     lock_key: str
     alerts: list[Alert] = field(default_factory=list)
     slo_failures: list[str] = field(default_factory=list)
+    stale_sources: list[str] = field(default_factory=list)   # freshness 'warn' at the gate
     started_at: datetime | None = None
 
-    def dbt_vars(self, phase: str) -> dict[str, Any]:
+    def dbt_vars(self, phase: str | None = None) -> dict[str, Any]:  # noqa: ARG002
+        """The same vars for every dbt invocation of the run: dbt re-parses the whole project
+        (~10 s) whenever --vars change, so the phase is NOT a var (the on-run-end hook takes it from
+        the node's tags)."""
         return {"run_date": self.game_date.isoformat(), "correlation_id": self.correlation_id,
-                "pipeline_run_id": self.run_id, "pipeline_phase": phase, "pipeline_flow": self.flow,
-                "coverage_slo": self.cfg.coverage_slo,
+                "pipeline_run_id": self.run_id, "pipeline_flow": self.flow,
+                "coverage_slo": self.cfg.coverage_slo, "stale_sources": list(self.stale_sources),
                 "late_alert_minutes": self.cfg.source_wait.late_alert_minutes}
 
 
@@ -155,10 +159,15 @@ def _call(func: Callable, *args: Any, **maybe: Any) -> Any:
 
 
 def _rows(report: Any, *names: str) -> int | None:
+    """The first of ``names`` the report has as an int (a dict of ints counts as its sum)."""
     for n in names:
         value = getattr(report, n, None)
+        if isinstance(value, bool):
+            continue
         if isinstance(value, int):
             return value
+        if isinstance(value, dict) and value and all(isinstance(v, int) for v in value.values()):
+            return sum(value.values())
     return None
 
 
@@ -260,11 +269,11 @@ def source_probe_sql() -> dict[str, tuple[str, Callable[[date], list[Any]]]]:
         "nba_scoreboard": ("select count(*) > 0 from raw.nba_schedule_games where game_date = ?",
                            lambda d: [d]),
         "nba_players": ("select count(*) > 0 from raw.nba_players", lambda d: []),
+        # the events list of D was landed (scraped_at is the wall-clock fetch time, not D)
         "odds_events": (
             "select count(*) > 0 from raw.landed_payloads where source = 'odds_api'"
-            " and endpoint like '%event%' and " + et_date.format(col="scraped_at") + " <= ?"
-            " and params_json like ?",
-            lambda d: [d, f"%{d.isoformat()}%"],
+            " and endpoint = 'events' and json_extract_string(params_json, '$.date') = ?",
+            lambda d: [d.isoformat()],
         ),
         "odds_player_props": (
             "select count(*) > 0 from raw.odds_player_props where "
@@ -286,6 +295,13 @@ def ready_sources(settings: Settings, game_date: date, names: list[str]) -> list
 
 
 # --------------------------------------------------------------------------- steps
+def replay_morning(game_date: date) -> datetime:
+    """The time the replayed morning run happens (the replay transport's snapshot time)."""
+    from python_jobs.scrapers.replay import SNAPSHOT_HOUR_UTC
+
+    return datetime.combine(game_date, datetime.min.time(), UTC).replace(hour=SNAPSHOT_HOUR_UTC)
+
+
 def step_land(ctx: RunContext) -> StepOutcome:
     ingest = _optional_module("python_jobs.ingest")
     report = _call(ingest.land_day, ctx.settings, ctx.game_date, correlation_id=ctx.correlation_id)
@@ -300,7 +316,8 @@ def step_land(ctx: RunContext) -> StepOutcome:
         return ready_sources(ctx.settings, ctx.game_date, names)
 
     # replayed data cannot arrive later: simulate the wait on a virtual clock (no real sleeping)
-    clock = ctx.clock if live else FakeClock(ctx.clock.now())
+    # that starts at the replayed morning run (D 15:00 UTC, the replay snapshot time)
+    clock = ctx.clock if live else FakeClock(replay_morning(ctx.game_date))
     outcome = wait_for_sources(ctx.cfg, probe, clock)
     records.record_source_waits(ctx.settings, wait_rows(ctx.cfg, ctx.game_date, outcome, run_id=ctx.run_id,
                                                         correlation_id=ctx.correlation_id))
@@ -311,43 +328,80 @@ def step_land(ctx: RunContext) -> StepOutcome:
                        detail=f"tier {outcome.tier}; missing: {', '.join(outcome.missing) or 'none'}")
 
 
+class GateFailed(PermanentError):
+    """A source is past its freshness ``error_after`` (or its check could not run)."""
+
+
 def step_gate(ctx: RunContext) -> StepOutcome:
-    """`dbt source freshness` then the sources' tests: Phase 2 starts only when both pass."""
+    """`dbt source freshness` then the sources' tests: Phase 2 starts only when both pass.
+
+    A source past ``error_after`` fails the gate; one past ``warn_after`` only is passed on to the
+    later phases in the ``stale_sources`` var (its upcoming feature rows are flagged stale)."""
     vars_ = ctx.dbt_vars("gate")
-    fresh = run_dbt(["source", "freshness"], ctx.settings, vars=vars_)
-    tests = run_dbt(["test", "--select", "source:*"], ctx.settings, vars=vars_)
+    selection = [f"source:{name}" for name in ctx.cfg.gate_sources]
+    fresh = run_dbt(["source", "freshness", "--select", *selection], ctx.settings, vars=vars_, check=False)
+    by_status: dict[str, list[str]] = {}
+    for res in fresh.results:
+        node = getattr(res, "node", None)
+        name = f"{getattr(node, 'source_name', '?')}.{getattr(node, 'name', '?')}"
+        by_status.setdefault(str(getattr(res, "status", "")).lower(), []).append(name)
+    bad = sorted(by_status.get("error", []) + by_status.get("runtime error", []))
+    if bad or (not fresh.success and not fresh.results):
+        raise GateFailed(f"source freshness failed for {', '.join(bad) or 'dbt itself'}: "
+                         "Phase 2 does not start on stale sources")
+    ctx.stale_sources = sorted(by_status.get("warn", []))
+    tests = run_dbt(["test", "--select", *selection], ctx.settings, vars=ctx.dbt_vars("gate"))
     return StepOutcome(rows_out=len(fresh.results) + len(tests.results),
-                       detail=f"{len(fresh.results)} freshness checks, {len(tests.results)} source tests")
+                       detail=f"{len(fresh.results)} freshness checks (stale: "
+                              f"{', '.join(ctx.stale_sources) or 'none'}), {len(tests.results)} source tests")
 
 
 def dbt_phase(selector: str) -> Callable[[RunContext], StepOutcome]:
     def step(ctx: RunContext) -> StepOutcome:
-        outcome = run_dbt(["build", "--selector", selector], ctx.settings, vars=ctx.dbt_vars(selector))
+        # buildable: a test spanning two phases runs in the later one (when all its parents exist)
+        outcome = run_dbt(["build", "--selector", selector, "--indirect-selection", "buildable"], ctx.settings,
+                          vars=ctx.dbt_vars(selector))
         return StepOutcome(rows_out=_count(ctx, selector) if selector in PHASE_OUTPUTS else None,
                            detail=f"{len(outcome.results)} dbt nodes")
     step.__name__ = f"dbt_{selector}"
     return step
 
 
+def _has_current_models(settings: Settings) -> bool:
+    """True when the model registry has a current version of every registered system."""
+    index_path = settings.models_dir / "registry.json"
+    if not index_path.exists():
+        return False
+    systems = json.loads(index_path.read_text()).get("systems", {})
+    return bool(systems) and all(entry.get("current") for entry in systems.values())
+
+
 def step_train(ctx: RunContext) -> StepOutcome:
-    models_dir = ctx.settings.models_dir
-    if models_dir.exists() and any(models_dir.rglob("*.cbm")):
+    """Train only when no model is registered (a first run); the cutoff is the game date, so a
+    replayed date never trains on its own or later results."""
+    if _has_current_models(ctx.settings):
         return StepOutcome(detail="model present: no training")
     training = _optional_module("python_jobs.ml.training")
-    _call(training.train, ctx.settings, correlation_id=ctx.correlation_id)
-    return StepOutcome(detail="trained")
+    report = _call(training.train, ctx.settings, cutoff=ctx.game_date, correlation_id=ctx.correlation_id)
+    models = getattr(report, "models", {}) or {}
+    return StepOutcome(rows_out=len(models), detail="trained " + ", ".join(
+        f"{sid} {m.get('version')}" for sid, m in models.items()))
 
 
 def step_score(ctx: RunContext) -> StepOutcome:
+    """Score the date into raw.prediction_scores; the phase5 step consolidates it with dbt."""
     scoring = _optional_module("python_jobs.ml.scoring")
-    report = _call(scoring.score_date, ctx.settings, ctx.game_date, correlation_id=ctx.correlation_id)
-    return StepOutcome(rows_out=_rows(report, "n_scored", "rows_out", "n_predictions"))
+    report = _call(scoring.score_date, ctx.settings, ctx.game_date, correlation_id=ctx.correlation_id,
+                   build=False)
+    return StepOutcome(rows_in=getattr(report, "n_feature_rows", None),
+                       rows_out=_rows(report, "n_scored", "rows_out", "n_predictions"))
 
 
 def step_export(ctx: RunContext) -> StepOutcome:
     export = _optional_module("python_jobs.ml.export")
     report = _call(export.export_date, ctx.settings, ctx.game_date, correlation_id=ctx.correlation_id)
-    return StepOutcome(rows_out=_rows(report, "n_rows", "rows_out"))
+    return StepOutcome(rows_out=_rows(report, "rows", "n_rows", "rows_out"),
+                       detail=str(getattr(report, "directory", "")))
 
 
 def step_monitoring(ctx: RunContext) -> StepOutcome:

@@ -1,6 +1,6 @@
 {% macro log_run_results(results) %}
-    {#- on-run-end: one raw.pipeline_execution_log row per dbt node of this invocation. Returns the
-        insert statement (run by dbt as the hook). The table is created by the Python side
+    {#- on-run-end: one raw.pipeline_execution_log row per dbt node of this invocation, inserted and
+        committed by the macro itself (the hook SQL it returns is empty). The table is created by the Python side
         (python_jobs/warehouse/ddl_ops.py); if it does not exist yet nothing is logged and dbt says so. -#}
     {%- if not execute or results | length == 0 -%}
         {{ return('') }}
@@ -19,10 +19,14 @@
     {%- for res in results -%}
         {%- set node = res.node -%}
         {%- set phase = namespace(value=none) -%}
-        {%- for tag in node.tags if phase.value is none and tag in phase_tags -%}
+        {#- a test takes the phase of the model it tests (generic tests do not inherit folder tags) -#}
+        {%- set attached = graph.nodes.get(node.attached_node) if node.resource_type == 'test' and node.attached_node else none -%}
+        {%- set tags = node.tags + (attached.tags if attached else []) -%}
+        {%- for tag in tags if phase.value is none and tag in phase_tags -%}
             {%- set phase.value = tag -%}
         {%- endfor -%}
-        {%- set phase_name = phase.value or var('pipeline_phase', none) or 'dbt' -%}
+        {%- set is_gate = node.resource_type == 'source' or (node.resource_type == 'test' and (node.sources | length) > 0) -%}
+        {%- set phase_name = phase.value or ('gate' if is_gate else none) or var('pipeline_phase', none) or 'dbt' -%}
         {%- set starts = res.timing | map(attribute='started_at') | reject('none') | list -%}
         {%- set ends = res.timing | map(attribute='completed_at') | reject('none') | list -%}
         {%- set status = (res.status | string | lower) -%}
@@ -53,7 +57,12 @@
             'current_timestamp'
         ] | join(', ') ~ ")") -%}
     {%- endfor -%}
-    {{ return('insert into ' ~ log_relation ~ ' (log_id, run_id, correlation_id, flow, game_date, phase, node, node_type, started_at, finished_at, rows_in, rows_out, status, error_class, error_message, logged_at) values ' ~ rows | join(', ')) }}
+    {#- run and commit here: dbt may run the hook SQL inside a transaction it then rolls back -#}
+    {%- call statement('ops_log_run_results', fetch_result=False, auto_begin=True) -%}
+        insert into {{ log_relation }} (log_id, run_id, correlation_id, flow, game_date, phase, node, node_type, started_at, finished_at, rows_in, rows_out, status, error_class, error_message, logged_at) values {{ rows | join(', ') }}
+    {%- endcall -%}
+    {%- do adapter.commit() -%}
+    {{ return('') }}
 {% endmacro %}
 
 

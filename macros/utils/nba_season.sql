@@ -33,3 +33,9 @@
         "substr(cast(" ~ start_year_expression ~ " + 101 as " ~ dbt.type_string() ~ "), 3, 2)",
     ]) }}
 {%- endmacro %}
+
+{#- '0022400110' -> '2024-25': characters 4-5 of a game id are the start year's last two digits. -#}
+{% macro season_label_from_game_id(game_id_expression) -%}
+    {%- set start_year = "2000 + cast(substr(" ~ game_id_expression ~ ", 4, 2) as " ~ dbt.type_int() ~ ")" -%}
+    {{ season_label_from_start_year(start_year) }}
+{%- endmacro %}

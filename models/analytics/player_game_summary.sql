@@ -19,40 +19,54 @@ game_logs as (
 ),
 
 {% if is_incremental() %}
-changed_rows as (
+    changed_rows as (
+        select
+            game_id,
+            player_id,
+            season
+        from game_logs
+        where scraped_at > (
+            select coalesce(max(already_merged.source_scraped_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
+            from {{ this }} as already_merged
+        )
+    ),
+
+    batch_pairs as (
+        select distinct
+            game_logs.player_id,
+            game_logs.season
+        from game_logs
+        inner join (select distinct game_id from changed_rows) as changed_games
+            on game_logs.game_id = changed_games.game_id
+    ),
+
+    scoped_logs as (
+        select game_logs.*
+        from game_logs
+        inner join batch_pairs
+            on
+                game_logs.player_id = batch_pairs.player_id
+                and game_logs.season = batch_pairs.season
+    ),
+{% else %}
+    scoped_logs as (
+        select * from game_logs
+    ),
+{% endif %}
+
+-- team totals and minutes ranks over ALL the players of each game in scope (an incremental batch
+-- holds only the affected players' rows of older games)
+scoped_game_rows as (
     select
         game_id,
+        team_id,
         player_id,
-        season
+        minutes,
+        points,
+        field_goals_attempted + 0.44 * free_throws_attempted + turnovers as possessions_used
     from game_logs
-    where scraped_at > (
-        select coalesce(max(source_scraped_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
-        from {{ this }}
-    )
+    where game_id in (select scoped_logs.game_id from scoped_logs)
 ),
-
-batch_pairs as (
-    select distinct
-        game_logs.player_id,
-        game_logs.season
-    from game_logs
-    inner join (select distinct game_id from changed_rows) as changed_games
-        on game_logs.game_id = changed_games.game_id
-),
-
-scoped_logs as (
-    select game_logs.*
-    from game_logs
-    inner join batch_pairs
-        on
-            game_logs.player_id = batch_pairs.player_id
-            and game_logs.season = batch_pairs.season
-),
-{% else %}
-scoped_logs as (
-    select * from game_logs
-),
-{% endif %}
 
 team_totals as (
     select
@@ -60,10 +74,20 @@ team_totals as (
         team_id,
         sum(minutes) as team_minutes,
         sum(points) as team_points,
-        sum(field_goals_attempted + 0.44 * free_throws_attempted + turnovers) as team_possessions_used
-    from game_logs
-    where game_id in (select scoped_logs.game_id from scoped_logs)
+        sum(possessions_used) as team_possessions_used
+    from scoped_game_rows
     group by game_id, team_id
+),
+
+minutes_ranks as (
+    select
+        game_id,
+        player_id,
+        row_number() over (
+            partition by game_id, team_id
+            order by minutes desc, points desc, player_id asc
+        ) as minutes_rank_in_team
+    from scoped_game_rows
 ),
 
 with_team as (
@@ -74,15 +98,16 @@ with_team as (
         team_totals.team_possessions_used,
         scoped_logs.field_goals_attempted + 0.44 * scoped_logs.free_throws_attempted
         + scoped_logs.turnovers as possessions_used,
-        row_number() over (
-            partition by scoped_logs.game_id, scoped_logs.team_id
-            order by scoped_logs.minutes desc, scoped_logs.points desc, scoped_logs.player_id
-        ) as minutes_rank_in_team
+        minutes_ranks.minutes_rank_in_team
     from scoped_logs
     inner join team_totals
         on
             scoped_logs.game_id = team_totals.game_id
             and scoped_logs.team_id = team_totals.team_id
+    inner join minutes_ranks
+        on
+            scoped_logs.game_id = minutes_ranks.game_id
+            and scoped_logs.player_id = minutes_ranks.player_id
 ),
 
 sequenced as (

@@ -1,24 +1,37 @@
-{{ config(materialized='table') }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='merge',
+        unique_key='prop_line_id',
+        on_schema_change='append_new_columns',
+    )
+}}
 
 {#- Every staged prop line with the nba.com player_id its free-text name resolves to (null when
     unresolved: the line is kept, and its name is counted in unresolved_prop_player_names).
-    Set-based, in priority order, per (name, game date, game teams):
-      1 alias_seed                     the normalised name is in seeds/player_aliases.csv
-      2 name_and_team_context          exactly one player with that normalised name was on one of
-                                       the game's two teams around the date (player_team_stints)
-      3 name_unique_in_season          exactly one player with that name played within a year
-                                       before the date or is on the current registry
-      4 team_context_first_name_prefix one player of the two teams has the same last name and a
-                                       first name that starts the other (Cam / Cameron) -#}
+    Set-based, as known before the game: a candidate player's team is the team of his last box
+    score strictly before the line's date (within a year), or his registry team when he has none.
+    Per (name, game date, game teams), the first rule that gives exactly one player wins:
+      1 alias_seed                      the normalised name is in seeds/player_aliases.csv
+      2 name_and_team_context           one player with that normalised name is on one of the
+                                        game's two teams
+      3 name_unique_recently_active     one player with that name played within 365 days before
+                                        the date or is on the current registry
+      4 team_context_first_name_prefix  one player of the two teams has the same last name and a
+                                        first name that starts the other ('cam' / 'cameron')
+    Incremental: lines staged after this table's newest scraped_at are resolved and merged. -#}
 
 with
 
 prop_lines as (
     select * from {{ ref('stg_odds__player_prop_lines') }}
+    {% if is_incremental() %}
+        where scraped_at > (select max(already_resolved.scraped_at) from {{ this }} as already_resolved)
+    {% endif %}
 ),
 
-stints as (
-    select * from {{ ref('player_team_stints') }}
+player_games as (
+    select * from {{ ref('player_game_summary') }}
 ),
 
 registry as (
@@ -39,18 +52,33 @@ line_contexts as (
     from prop_lines
 ),
 
-known_names as (
+line_contexts_split as (
+    select
+        line_contexts.*,
+        {{ dbt.split_part('player_name_normalized', "' '", 1) }} as first_name,
+        {{ regexp_replace_all('player_name_normalized', "'^.* '", "''") }} as last_name
+    from line_contexts
+),
+
+distinct_names as (
     select distinct
         player_id,
-        {{ normalize_player_name('player_name') }} as name_normalized
-    from stints
+        player_name
+    from player_games
 
     union
 
     select distinct
         player_id,
-        {{ normalize_player_name('player_name') }} as name_normalized
+        player_name
     from registry
+),
+
+known_names as (
+    select distinct
+        player_id,
+        {{ normalize_player_name('player_name') }} as name_normalized
+    from distinct_names
 ),
 
 known_names_split as (
@@ -62,160 +90,152 @@ known_names_split as (
     from known_names
 ),
 
--- every stint that covers the game date for one of the game's two teams
-context_rosters as (
+-- every player a line's name could mean, with how the name matched
+name_candidates as (
     select
-        line_contexts.player_name_raw,
-        line_contexts.game_date,
-        line_contexts.home_team_id,
-        line_contexts.away_team_id,
-        stints.player_id,
-        stints.team_id
-    from line_contexts
-    inner join stints
-        on
-            (stints.team_id = line_contexts.home_team_id or stints.team_id = line_contexts.away_team_id)
-            and line_contexts.game_date between stints.stint_start_date and stints.stint_end_date
-),
-
-alias_matches as (
-    select
-        line_contexts.player_name_raw,
-        line_contexts.game_date,
-        line_contexts.home_team_id,
-        line_contexts.away_team_id,
+        line_contexts_split.player_name_raw,
+        line_contexts_split.game_date,
+        line_contexts_split.home_team_id,
+        line_contexts_split.away_team_id,
         aliases.player_id,
-        1 as method_priority,
-        'alias_seed' as resolution_method
-    from line_contexts
+        'alias' as match_kind
+    from line_contexts_split
     inner join aliases
-        on line_contexts.player_name_normalized = aliases.alias_name_normalized
-),
+        on line_contexts_split.player_name_normalized = aliases.alias_name_normalized
 
-team_context_matches as (
+    union
+
     select
-        line_contexts.player_name_raw,
-        line_contexts.game_date,
-        line_contexts.home_team_id,
-        line_contexts.away_team_id,
-        min(context_rosters.player_id) as player_id,
-        2 as method_priority,
-        'name_and_team_context' as resolution_method
-    from line_contexts
-    inner join context_rosters
+        line_contexts_split.player_name_raw,
+        line_contexts_split.game_date,
+        line_contexts_split.home_team_id,
+        line_contexts_split.away_team_id,
+        known_names_split.player_id,
+        case
+            when line_contexts_split.player_name_normalized = known_names_split.name_normalized then 'exact'
+            else 'prefix'
+        end as match_kind
+    from line_contexts_split
+    inner join known_names_split
         on
-            line_contexts.player_name_raw = context_rosters.player_name_raw
-            and line_contexts.game_date = context_rosters.game_date
-            and line_contexts.home_team_id = context_rosters.home_team_id
-            and line_contexts.away_team_id = context_rosters.away_team_id
-    inner join known_names
-        on
-            context_rosters.player_id = known_names.player_id
-            and line_contexts.player_name_normalized = known_names.name_normalized
-    group by 1, 2, 3, 4
-    having count(distinct context_rosters.player_id) = 1
+            line_contexts_split.last_name = known_names_split.last_name
+            and (
+                line_contexts_split.player_name_normalized = known_names_split.name_normalized
+                or {{ dbt.position('line_contexts_split.first_name', 'known_names_split.first_name') }} = 1
+                or {{ dbt.position('known_names_split.first_name', 'line_contexts_split.first_name') }} = 1
+            )
 ),
 
-recently_active as (
-    select distinct
-        line_contexts.player_name_raw,
-        line_contexts.game_date,
-        line_contexts.home_team_id,
-        line_contexts.away_team_id,
-        known_names.player_id
-    from line_contexts
-    inner join known_names
-        on line_contexts.player_name_normalized = known_names.name_normalized
-    left join stints
+-- the candidate's last box score strictly before the line's date (within 365 days)
+candidate_last_games as (
+    select
+        name_candidates.player_name_raw,
+        name_candidates.game_date,
+        name_candidates.home_team_id,
+        name_candidates.away_team_id,
+        name_candidates.player_id,
+        player_games.team_id as last_team_id
+    from name_candidates
+    inner join player_games
         on
-            known_names.player_id = stints.player_id
-            and stints.stint_last_game_date >= cast({{ dbt.dateadd('day', -365, 'line_contexts.game_date') }} as date)
-            and stints.stint_start_date <= line_contexts.game_date
+            name_candidates.player_id = player_games.player_id
+            and name_candidates.game_date > player_games.game_date
+            and player_games.game_date >= cast({{ dbt.dateadd('day', -365, 'name_candidates.game_date') }} as date)
+    qualify row_number() over (
+        partition by
+            name_candidates.player_name_raw,
+            name_candidates.game_date,
+            name_candidates.home_team_id,
+            name_candidates.away_team_id,
+            name_candidates.player_id
+        order by player_games.game_date desc, player_games.game_id desc
+    ) = 1
+),
+
+candidates as (
+    select
+        name_candidates.*,
+        coalesce(candidate_last_games.last_team_id, registry.team_id) as candidate_team_id,
+        candidate_last_games.player_id is not null
+        or coalesce(registry.roster_status = 1, false) as is_recently_active
+    from name_candidates
+    left join candidate_last_games
+        on
+            name_candidates.player_name_raw = candidate_last_games.player_name_raw
+            and name_candidates.game_date = candidate_last_games.game_date
+            and name_candidates.home_team_id = candidate_last_games.home_team_id
+            and name_candidates.away_team_id = candidate_last_games.away_team_id
+            and name_candidates.player_id = candidate_last_games.player_id
     left join registry
-        on
-            known_names.player_id = registry.player_id
-            and registry.roster_status = 1
-    where stints.player_id is not null or registry.player_id is not null
+        on name_candidates.player_id = registry.player_id
 ),
 
-season_unique_matches as (
+scored_candidates as (
+    select
+        candidates.*,
+        coalesce(
+            candidates.candidate_team_id in (candidates.home_team_id, candidates.away_team_id), false
+        ) as is_in_team_context,
+        case
+            when candidates.match_kind = 'alias' then 1
+            when
+                candidates.match_kind = 'exact'
+                and candidates.candidate_team_id in (candidates.home_team_id, candidates.away_team_id)
+                then 2
+            when candidates.match_kind = 'exact' and candidates.is_recently_active then 3
+            when
+                candidates.match_kind = 'prefix'
+                and candidates.candidate_team_id in (candidates.home_team_id, candidates.away_team_id)
+                then 4
+        end as method_priority
+    from candidates
+),
+
+-- per line context, the best rule that matched, kept only when it names exactly one player
+best_rules as (
     select
         player_name_raw,
         game_date,
         home_team_id,
         away_team_id,
+        method_priority,
         min(player_id) as player_id,
-        3 as method_priority,
-        'name_unique_in_season' as resolution_method
-    from recently_active
-    group by 1, 2, 3, 4
-    having count(distinct player_id) = 1
-),
-
-prefix_matches as (
-    select
-        line_contexts.player_name_raw,
-        line_contexts.game_date,
-        line_contexts.home_team_id,
-        line_contexts.away_team_id,
-        min(context_rosters.player_id) as player_id,
-        4 as method_priority,
-        'team_context_first_name_prefix' as resolution_method
-    from line_contexts
-    inner join context_rosters
-        on
-            line_contexts.player_name_raw = context_rosters.player_name_raw
-            and line_contexts.game_date = context_rosters.game_date
-            and line_contexts.home_team_id = context_rosters.home_team_id
-            and line_contexts.away_team_id = context_rosters.away_team_id
-    inner join known_names_split
-        on context_rosters.player_id = known_names_split.player_id
-    where
-        {{ regexp_replace_all('line_contexts.player_name_normalized', "'^.* '", "''") }} = known_names_split.last_name
-        and (
-            {{ dbt.position(dbt.split_part('line_contexts.player_name_normalized', "' '", 1), 'known_names_split.first_name') }} = 1
-            or {{ dbt.position('known_names_split.first_name', dbt.split_part('line_contexts.player_name_normalized', "' '", 1)) }} = 1
-        )
-    group by 1, 2, 3, 4
-    having count(distinct context_rosters.player_id) = 1
-),
-
-all_matches as (
-    select * from alias_matches
-    union all
-    select * from team_context_matches
-    union all
-    select * from season_unique_matches
-    union all
-    select * from prefix_matches
-),
-
-best_matches as (
-    select *
-    from all_matches
+        count(distinct player_id) as n_players
+    from scored_candidates
+    where method_priority is not null
+    group by 1, 2, 3, 4, 5
     qualify row_number() over (
         partition by player_name_raw, game_date, home_team_id, away_team_id
         order by method_priority
     ) = 1
 ),
 
--- the resolved player's team in this game, when he was on one of the two teams around the date
-resolved_teams as (
+best_matches as (
     select
-        best_matches.player_name_raw,
-        best_matches.game_date,
-        best_matches.home_team_id,
-        best_matches.away_team_id,
-        min(context_rosters.team_id) as resolved_team_id
-    from best_matches
-    inner join context_rosters
+        best_rules.player_name_raw,
+        best_rules.game_date,
+        best_rules.home_team_id,
+        best_rules.away_team_id,
+        best_rules.player_id,
+        case best_rules.method_priority
+            when 1 then 'alias_seed'
+            when 2 then 'name_and_team_context'
+            when 3 then 'name_unique_recently_active'
+            when 4 then 'team_context_first_name_prefix'
+        end as resolution_method,
+        case
+            when scored_candidates.is_in_team_context then scored_candidates.candidate_team_id
+        end as resolved_team_id
+    from best_rules
+    left join scored_candidates
         on
-            best_matches.player_name_raw = context_rosters.player_name_raw
-            and best_matches.game_date = context_rosters.game_date
-            and best_matches.home_team_id = context_rosters.home_team_id
-            and best_matches.away_team_id = context_rosters.away_team_id
-            and best_matches.player_id = context_rosters.player_id
-    group by 1, 2, 3, 4
+            best_rules.player_name_raw = scored_candidates.player_name_raw
+            and best_rules.game_date = scored_candidates.game_date
+            and best_rules.home_team_id = scored_candidates.home_team_id
+            and best_rules.away_team_id = scored_candidates.away_team_id
+            and best_rules.player_id = scored_candidates.player_id
+            and best_rules.method_priority = scored_candidates.method_priority
+    where best_rules.n_players = 1
 ),
 
 final as (
@@ -224,7 +244,7 @@ final as (
         prop_lines.prop_line_id,
         prop_lines.event_id,
         best_matches.player_id,
-        resolved_teams.resolved_team_id,
+        best_matches.resolved_team_id,
         prop_lines.home_team_id,
         prop_lines.away_team_id,
         prop_lines.source_payload_id,
@@ -269,12 +289,6 @@ final as (
             and prop_lines.game_date = best_matches.game_date
             and prop_lines.home_team_id = best_matches.home_team_id
             and prop_lines.away_team_id = best_matches.away_team_id
-    left join resolved_teams
-        on
-            prop_lines.player_name_raw = resolved_teams.player_name_raw
-            and prop_lines.game_date = resolved_teams.game_date
-            and prop_lines.home_team_id = resolved_teams.home_team_id
-            and prop_lines.away_team_id = resolved_teams.away_team_id
 )
 
 select * from final

@@ -17,17 +17,17 @@ team_offense as (
 ),
 
 {% if is_incremental() %}
-scoped_games as (
-    select distinct game_id from team_offense
-    where source_scraped_at > (
-        select coalesce(max(source_scraped_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
-        from {{ this }}
-    )
-),
+    scoped_games as (
+        select distinct game_id from team_offense
+        where source_scraped_at > (
+            select coalesce(max(already_merged.source_scraped_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
+            from {{ this }} as already_merged
+        )
+    ),
 {% else %}
-scoped_games as (
-    select distinct game_id from team_offense
-),
+    scoped_games as (
+        select distinct game_id from team_offense
+    ),
 {% endif %}
 
 paired as (

@@ -132,7 +132,7 @@ final as (
         + (case when {{ dbt.datediff('previous_game_date_2', 'game_date', 'day') }} <= 7 then 1 else 0 end)
         + (case when {{ dbt.datediff('previous_game_date_3', 'game_date', 'day') }} <= 7 then 1 else 0 end)
         + (case when {{ dbt.datediff('previous_game_date_4', 'game_date', 'day') }} <= 7 then 1 else 0 end)
-        as team_games_last_7_days,
+            as team_games_last_7_days,
         arena_utc_offset_hours,
         previous_arena_utc_offset_hours,
         coalesce(arena_utc_offset_hours - previous_arena_utc_offset_hours, 0) as timezone_change_hours,

@@ -20,20 +20,20 @@ player_games as (
 ),
 
 {% if is_incremental() %}
-scoped_player_games as (
-    select * from player_games
-    where game_id in (
-        select game_id from player_games
-        where source_scraped_at > (
-            select coalesce(max(source_scraped_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
-            from {{ this }}
+    scoped_player_games as (
+        select * from player_games
+        where game_id in (
+            select changed_games.game_id from player_games as changed_games
+            where changed_games.source_scraped_at > (
+                select coalesce(max(already_merged.source_scraped_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
+                from {{ this }} as already_merged
+            )
         )
-    )
-),
+    ),
 {% else %}
-scoped_player_games as (
-    select * from player_games
-),
+    scoped_player_games as (
+        select * from player_games
+    ),
 {% endif %}
 
 team_games as (

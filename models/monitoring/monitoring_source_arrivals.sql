@@ -27,13 +27,16 @@ final as (
         game_date,
         -- flags
         arrived_at is null as is_missing,
-        {{ dbt.datediff("expected_at", "coalesce(arrived_at, recorded_at)", "minute") }}
+        -- late only when observed: a source ready at the first check may have come any time before
+        (arrived_at is null or arrived_at > first_checked_at)
+        and {{ dbt.datediff("expected_at", "coalesce(arrived_at, recorded_at)", "minute") }}
         > {{ var('late_alert_minutes', 240) }} as is_late,
         -- numerics
         {{ dbt.datediff("expected_at", "coalesce(arrived_at, recorded_at)", "minute") }} as minutes_after_expected,
         tier,
         -- timestamps
         expected_at,
+        first_checked_at,
         arrived_at,
         recorded_at
     from latest

@@ -17,15 +17,15 @@ scores as (
 ),
 
 {% if is_incremental() %}
-existing as (
-    select
-        system_id,
-        player_id,
-        game_date,
-        line_source,
-        scored_at
-    from {{ this }}
-),
+    existing as (
+        select
+            system_id,
+            player_id,
+            game_date,
+            line_source,
+            scored_at
+        from {{ this }}
+    ),
 {% endif %}
 
 selected as (

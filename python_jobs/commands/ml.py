@@ -49,6 +49,8 @@ def register(app: typer.Typer) -> None:
         game_date: str = typer.Option(..., "--date", help="game date (US/Eastern) to score"),
         system: list[str] = typer.Option(None, "--system", help="system id (repeatable; default all)"),
         build: bool = typer.Option(True, help="run dbt build --selector phase5 afterwards"),
+        allow_future_model: bool = typer.Option(
+            False, help="score with a model trained on games on/after the date (its grades are leakage)"),
         correlation_id: str = typer.Option("manual", envvar="NBA_PROPS_CORRELATION_ID"),
     ) -> None:
         """Score a game date, write raw.prediction_scores and merge into player_prop_predictions."""
@@ -56,7 +58,8 @@ def register(app: typer.Typer) -> None:
 
         try:
             report = score_date(get_settings(), _date(game_date), systems=system or None,
-                                correlation_id=correlation_id, build=build)
+                                correlation_id=correlation_id, build=build,
+                                allow_future_model=allow_future_model)
         except _HANDLED as exc:
             _fail(exc)
         typer.echo(json.dumps(asdict(report), indent=2, default=str))
@@ -79,13 +82,15 @@ def register(app: typer.Typer) -> None:
         output: Path = typer.Option(..., help="JSON file to write"),
         retrain_every_days: int = typer.Option(7, help="retraining cadence (days between anchors)"),
         system: list[str] = typer.Option(None, "--system", help="system id (repeatable; default all)"),
+        with_predictions: bool = typer.Option(False, help="also write every graded prediction row"),
     ) -> None:
         """Walk-forward backtest on whatever the warehouse holds."""
         from python_jobs.ml.backtest import backtest
 
         try:
             result = backtest(get_settings(), _date(start), _date(end), output=output,
-                              retrain_every_days=retrain_every_days, systems=system or None)
+                              retrain_every_days=retrain_every_days, systems=system or None,
+                              include_predictions=with_predictions)
         except _HANDLED as exc:
             _fail(exc)
         typer.echo(format_backtest_table(result))

@@ -35,7 +35,12 @@ from python_jobs.ml.features import FeatureSpec, load_feature_spec
 from python_jobs.ml.params import MlParams, load_ml_params
 from python_jobs.ml.predict import LoadedModel
 from python_jobs.ml.scoring import CONSENSUS_LINES, LINE_COLUMNS, build_day_scores
-from python_jobs.ml.training import FEATURE_STORE, feature_store_columns, fit_systems, prepare_labelled
+from python_jobs.ml.training import (
+    FEATURE_STORE,
+    feature_store_columns,
+    fit_systems,
+    prepare_labelled,
+)
 from python_jobs.warehouse.connection import connect
 
 log = logging.getLogger(__name__)
@@ -52,7 +57,7 @@ def read_backtest_inputs(settings: Settings, spec: FeatureSpec, start: date, end
                          ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """(labelled rows before ``end``, feature rows of [start, end], consensus lines of [start, end])."""
     cols = feature_store_columns(spec)
-    with connect(settings, read_only=True) as con:
+    with connect(settings) as con:
         labelled = con.execute(
             f"select {cols} from {FEATURE_STORE} where did_play and actual_points is not null "
             "and game_date < ? order by game_date, player_id", [end]).df()
@@ -149,10 +154,16 @@ def grade(pred: pd.DataFrame) -> pd.DataFrame:
     rec = pred["recommendation"].to_numpy()
     bet_side = np.where(np.isin(rec, ["OVER", "UNDER"]), rec, None)
     pred["bet_result"] = result(bet_side)
-    pred["lean_result"] = result(lean)
+    lean_result = result(lean)
+    lean_result[(pred["grade_status"] == "void").to_numpy()] = None  # as in prediction_accuracy
+    pred["lean_result"] = lean_result
     price = np.where(rec == "OVER", pred["over_price"].astype("Float64").to_numpy(dtype="float64", na_value=np.nan),
                      pred["under_price"].astype("Float64").to_numpy(dtype="float64", na_value=np.nan))
-    win_profit = np.where(price > 0, price / 100.0, 100.0 / np.abs(price))
+    # an American price is <= -100 or >= +100; anything between (e.g. a median of -110 and +110) is
+    # not a price: the bet counts as unpriced (left out of the ROI), as in prediction_accuracy
+    price = np.where(np.abs(price) >= 100, price, np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        win_profit = np.where(price > 0, price / 100.0, 100.0 / np.abs(price))
     br = pred["bet_result"].to_numpy()
     pred["profit_units"] = np.select(
         [br == "hit", br == "miss", np.isin(br, ["push", "void"])], [win_profit, -1.0, 0.0], default=np.nan)
@@ -240,14 +251,16 @@ def report(graded: pd.DataFrame, rejects: pd.DataFrame, anchors: list[dict[str, 
             "by_side": {side: summarize(df.loc[df["recommendation"] == side]) for side in ("OVER", "UNDER")},
             "calibration": calibration(df),
         }
-    per_date = (graded.groupby(["game_date", "system_id"])["grade_status"].value_counts().unstack(fill_value=0)
-                .reset_index().groupby("game_date").first().reset_index())
+    per_date = [
+        {"game_date": str(d), "system_id": str(sid), **summarize(grp)}
+        for (d, sid), grp in graded.groupby(["game_date", "system_id"], sort=True)
+    ]
     return {
         "break_even_hit_rate_at_minus_110": round(BREAK_EVEN_MINUS_110, 4),
         "n_game_dates": int(graded["game_date"].nunique()),
         "n_graded_game_dates": int(graded.loc[graded["grade_status"] == "graded", "game_date"].nunique()),
-        "per_date": [{k: (str(v) if k == "game_date" else int(v)) for k, v in row.items() if k != "system_id"}
-                     for row in per_date.to_dict("records")],
+        "n_pending_predictions": int((graded["grade_status"] == "pending").sum()),
+        "per_date": per_date,
         "anchors": anchors,
         "rejects": {str(k): int(v) for k, v in
                     (rejects.drop_duplicates(["player_id", "game_date", "reason_code"])["reason_code"]
@@ -256,10 +269,42 @@ def report(graded: pd.DataFrame, rejects: pd.DataFrame, anchors: list[dict[str, 
     }
 
 
+PREDICTION_FIELDS = [
+    "game_date", "system_id", "model_version", "player_id", "line_points", "over_price", "under_price",
+    "predicted_points", "prediction_std", "edge", "confidence", "recommendation", "grade_status",
+    "actual_points", "absolute_error", "line_absolute_error", "bet_result", "lean_result", "profit_units",
+]
+
+
+def prediction_records(graded: pd.DataFrame) -> list[dict[str, Any]]:
+    """JSON-ready rows (NaN -> None, dates as ISO strings)."""
+    frame = graded[PREDICTION_FIELDS].sort_values(["game_date", "system_id", "player_id"])
+    records = []
+    for row in frame.to_dict("records"):
+        out = {}
+        for k, v in row.items():
+            if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA:
+                out[k] = None
+            elif k == "game_date":
+                out[k] = str(v)
+            elif isinstance(v, np.integer):
+                out[k] = int(v)
+            elif isinstance(v, np.floating):
+                out[k] = float(v)
+            else:
+                out[k] = v
+        records.append(out)
+    return records
+
+
 def backtest(settings: Settings, start: date, end: date, *, retrain_every_days: int = 7,
              systems: list[str] | None = None, output: Path | None = None,
-             spec: FeatureSpec | None = None, params: MlParams | None = None) -> dict[str, Any]:
-    """Run the walk-forward backtest on whatever the warehouse holds; optionally write JSON."""
+             spec: FeatureSpec | None = None, params: MlParams | None = None,
+             include_predictions: bool = False) -> dict[str, Any]:
+    """Run the walk-forward backtest on whatever the warehouse holds; optionally write JSON.
+
+    ``include_predictions`` adds every graded prediction row (``predictions``) to the result.
+    """
     if end < start:
         raise BacktestError(f"end {end} is before start {start}")
     started = time.perf_counter()
@@ -275,6 +320,8 @@ def backtest(settings: Settings, start: date, end: date, *, retrain_every_days: 
         "params": {k: v for k, v in asdict(params).items()},
         **report(graded, rejects, anchors),
     }
+    if include_predictions:
+        result["predictions"] = prediction_records(graded)
     result["seconds"] = round(time.perf_counter() - started, 1)
     result["seconds_per_game_date"] = round(result["seconds"] / max(1, result["n_game_dates"]), 2)
     if output is not None:

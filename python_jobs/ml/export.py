@@ -83,12 +83,17 @@ class ExportReport:
     rows: dict[str, int] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
 
+    @property
+    def n_rows(self) -> int:
+        """Rows written over all tables (the pipeline's rows_out)."""
+        return sum(self.rows.values())
+
 
 def export_date(settings: Settings, game_date: date) -> ExportReport:
     directory = settings.exports_dir / game_date.isoformat()
     directory.mkdir(parents=True, exist_ok=True)
     report = ExportReport(game_date, directory)
-    with connect(settings, read_only=True) as con:
+    with connect(settings) as con:
         for name, sql in QUERIES.items():
             try:
                 cur = con.execute(sql, [game_date])

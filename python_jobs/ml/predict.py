@@ -43,6 +43,7 @@ class LoadedModel:
     model: Model
     residual_std: float
     std_buckets: list[list[float]] = field(default_factory=list)  # [[lo, hi, std], ...]
+    trained_through: str | None = None  # last game date (ISO) of the labelled rows the model saw
 
     def std_for(self, predicted: np.ndarray) -> np.ndarray:
         out = np.full(len(predicted), float(self.residual_std))

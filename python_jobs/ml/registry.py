@@ -30,6 +30,10 @@ class ModelNotFoundError(PermanentError):
     """No trained model is registered for a system (run `nba-props train`)."""
 
 
+class ModelFromTheFutureError(PermanentError):
+    """The registered model was trained on games on/after the date to score (leakage)."""
+
+
 class ModelSpecMismatchError(PermanentError):
     """A registered model was trained on another feature list than the current store spec."""
 
@@ -117,8 +121,10 @@ class ModelRegistry:
             context = FitContext(spec=spec, params=params, threads=threads,
                                  deps={d: loaded[d].model for d in system.depends_on})
             model = system.load(reg.directory, context)
+            window = reg.metadata.get("training_window") or {}
             loaded[sid] = LoadedModel(sid, reg.version, model, float(reg.metadata["residual_std"]),
-                                      list(reg.metadata.get("std_buckets") or []))
+                                      list(reg.metadata.get("std_buckets") or []),
+                                      trained_through=window.get("validation_end") or window.get("train_end"))
         wanted = set(system_ids) if system_ids else set(loaded)
         return {k: v for k, v in loaded.items() if k in wanted}
 

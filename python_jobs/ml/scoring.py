@@ -15,7 +15,7 @@ import logging
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pandas as pd
 from filelock import FileLock
@@ -25,7 +25,7 @@ from python_jobs.dbt_runner import run_dbt
 from python_jobs.ml.features import FeatureSpec, load_feature_spec
 from python_jobs.ml.params import MlParams, load_ml_params
 from python_jobs.ml.predict import SCORE_COLUMNS, LoadedModel, score_frame
-from python_jobs.ml.registry import ModelRegistry
+from python_jobs.ml.registry import ModelFromTheFutureError, ModelRegistry
 from python_jobs.ml.training import FEATURE_STORE, feature_store_columns
 from python_jobs.ml.validation import REJECT_COLUMNS, validate_feature_rows
 
@@ -46,6 +46,11 @@ class ScoreReport:
     recommendations: dict[str, dict[str, int]] = field(default_factory=dict)
     model_versions: dict[str, str] = field(default_factory=dict)
     dbt_built: bool = False
+
+    @property
+    def n_predictions(self) -> int:
+        """Rows scored over all systems (the pipeline's rows_out)."""
+        return sum(self.n_scored.values())
 
 
 def read_day(con, spec: FeatureSpec, game_date: date) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -91,19 +96,27 @@ def build_day_scores(features: pd.DataFrame, lines: pd.DataFrame, models: list[L
     return scores, reject_rows
 
 
-def score_date(settings: Settings, game_date: date, *, systems: list[str] | None = None,
-               correlation_id: str = "manual", build: bool = True,
-               spec: FeatureSpec | None = None, params: MlParams | None = None) -> ScoreReport:
-    """Score one game date with the current model of each system and consolidate with dbt."""
+def score_date(settings: Settings, game_date: date, correlation_id: str | None = None, *,
+               systems: list[str] | None = None, build: bool = True,
+               spec: FeatureSpec | None = None, params: MlParams | None = None,
+               allow_future_model: bool = False) -> ScoreReport:
+    """Score one game date with the current model of each system and consolidate with dbt.
+
+    ``scored_at`` is the wall-clock UTC time of the run (also under a fake ``settings.now``, like
+    ``scraped_at``), so the latest rerun of a date is the one merged.
+    """
     from python_jobs.warehouse.connection import connect
+
+    correlation_id = correlation_id or "manual"
 
     spec = spec or load_feature_spec(settings.home)
     params = params or load_ml_params(settings.home)
     registry = ModelRegistry(settings.models_dir)
     loaded = registry.load(systems, spec, params, threads=settings.threads)
+    check_model_dates(loaded, game_date, allow_future_model)
     models = list(loaded.values())
     run_id = uuid.uuid4().hex
-    now = settings.utcnow()
+    now = datetime.now(UTC)
     lock_path = settings.warehouse_dir / "locks" / "scoring.lock"
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(lock_path)):
@@ -130,10 +143,40 @@ def score_date(settings: Settings, game_date: date, *, systems: list[str] | None
         )
         log.info("scored %s: %s rows, rejected %s", game_date, report.n_scored, report.n_rejected)
         if build:
-            run_dbt(["build", "--selector", "phase5"], settings,
-                    vars={"run_date": str(game_date), "correlation_id": correlation_id})
+            try:
+                run_dbt(["build", "--selector", "phase5"], settings,
+                        vars={"run_date": str(game_date), "correlation_id": correlation_id})
+            finally:
+                release_dbt_duckdb()
             report.dbt_built = True
     return report
+
+
+def check_model_dates(loaded: dict[str, LoadedModel], game_date: date, allow_future_model: bool) -> None:
+    """Refuse to score D with a model that saw games on/after D (its grades would be leakage)."""
+    late = {sid: m.trained_through for sid, m in loaded.items()
+            if m.trained_through and date.fromisoformat(m.trained_through) >= game_date}
+    if late and not allow_future_model:
+        raise ModelFromTheFutureError(
+            f"cannot score {game_date}: the current models were trained on games up to {late}, on/after "
+            f"that date. Train a model for it (`nba-props train --cutoff {game_date}`) or pass "
+            "allow_future_model=True (`--allow-future-model`) knowingly."
+        )
+
+
+def release_dbt_duckdb() -> None:
+    """Close the DuckDB instance dbt-duckdb keeps open for the life of the process.
+
+    dbt-duckdb holds its environment (and the file's write lock) in a class attribute after an
+    in-process invocation; without this, a second scorer *process* waiting on the scoring lock
+    would get the lock but not the DuckDB file. The next run_dbt in this process reopens it.
+    """
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    with DuckDBConnectionManager._LOCK:
+        env, DuckDBConnectionManager._ENV = DuckDBConnectionManager._ENV, None
+    if env is not None:
+        env.close()
 
 
 _SCORE_INSERT = ["prediction_run_id", "correlation_id", *SCORE_COLUMNS, "scored_at"]

@@ -165,7 +165,7 @@ def train(settings: Settings, *, systems: list[str] | None = None, cutoff: date 
     params = params or load_ml_params(settings.home)
     cutoff = cutoff or eastern_today(settings)
     since = cutoff - timedelta(days=params.training_lookback_days) if params.training_lookback_days else None
-    with connect(settings, read_only=True) as con:
+    with connect(settings) as con:
         raw_rows = read_labelled_rows(con, spec, cutoff, since)
     labelled, rejected = prepare_labelled(raw_rows, spec, params)
     results = fit_systems(labelled, spec, params, threads=settings.threads, system_ids=systems,
@@ -197,5 +197,6 @@ def train(settings: Settings, *, systems: list[str] | None = None, cutoff: date 
         versions[sid] = reg.version
         summary[sid] = {"version": reg.version, "validation_mae": metadata["validation_mae"],
                         "residual_std": metadata["residual_std"], "fit_seconds": res.fit_seconds,
-                        "directory": str(reg.directory)}
+                        "n_train_rows": res.window["n_train"], "n_validation_rows": res.window["n_validation"],
+                        "training_window": res.window, "directory": str(reg.directory)}
     return TrainReport(cutoff, summary, rejected, round(time.perf_counter() - started, 2))

@@ -14,7 +14,8 @@ from typing import Any
 from python_jobs.config import Settings
 from python_jobs.ops.guard import short_write
 
-FINISHED_OK = "succeeded"
+# a run that went through every step (an SLO failure is reported, not fixed, by a rerun)
+FINISHED_OK = ("succeeded", "slo_failed")
 
 
 def new_id() -> str:
@@ -83,13 +84,13 @@ class RunRecord:
 
 
 def finished_run(settings: Settings, key: str) -> RunRecord | None:
-    """The succeeded run with this idempotency key, if any."""
+    """The finished run (succeeded or slo_failed) with this idempotency key, if any."""
     with short_write(settings) as con:
         row = con.execute(
             "select run_id, idempotency_key, flow, game_date, correlation_id, started_at, finished_at, status "
-            "from raw.pipeline_runs where idempotency_key = ? and status = ? "
+            "from raw.pipeline_runs where idempotency_key = ? and status in (?, ?) "
             "order by finished_at desc limit 1",
-            [key, FINISHED_OK],
+            [key, *FINISHED_OK],
         ).fetchone()
     return RunRecord(*row) if row else None
 

@@ -51,7 +51,8 @@ def wait_for_sources(cfg: OpsConfig, probe: Callable[[], Iterable[str]], clock: 
         missing = [s for s in sources if s not in arrived]
         n = total - len(missing)
 
-        def done(proceed: bool, tier: str) -> WaitOutcome:
+        def done(proceed: bool, tier: str, now: datetime = now, missing: list[str] = missing,
+                 polls: int = polls) -> WaitOutcome:
             return WaitOutcome(proceed, tier, started, now, dict(arrived), missing, polls, started)
 
         if n == total:

@@ -1,9 +1,20 @@
 """Read the walk-forward backtest JSON (``nba-props backtest --output FILE.json``) for the report.
 
-The report does not depend on the exact nesting of the file: it collects every object that holds
-backtest metrics (``n_predictions`` or ``hit_rate``) with the keys that lead to it, naming the
-system (under ``systems`` or a ``system_id`` field) and the edge bucket (under ``edge_buckets`` /
-``buckets`` or an ``edge_bucket`` field), and every ``calibration`` list of points.
+The file is written by ``python_jobs.ml.backtest.backtest``; the report reads this shape::
+
+    {"start": "...", "end": "...", "n_game_dates": 40, ...,
+     "systems": {"<system_id>": {
+         "overall": {<metrics>},
+         "edge_buckets": {"0-1": {<metrics>}, "1-2": {...}, ..., "5+": {...}},
+         "by_side": {"OVER": {<metrics>}, "UNDER": {<metrics>}},
+         "calibration": {"by_confidence": [{"confidence_bucket", "n", "mean_predicted_probability",
+                                            "observed_win_rate"}, ...], "share_within_1_std": ...}}}}
+
+with ``<metrics>`` = ``n_predictions``, ``n_bets``, ``hits``, ``misses``, ``pushes``, ``hit_rate``,
+``wilson_low``, ``wilson_high``, ``roi``, ``mae_model``, ``mae_line``, ``lean_hits``,
+``lean_misses``, ``lean_hit_rate``, ``lean_wilson_low``, ``lean_wilson_high`` (null when undefined).
+A file without a ``systems`` object holding at least one system with ``overall`` figures is
+refused with a ``ValueError`` naming what is missing.
 """
 
 from __future__ import annotations
@@ -16,89 +27,72 @@ import pandas as pd
 
 from python_jobs.config import Settings
 
-METRIC_KEYS = ["n_predictions", "n_bets", "hits", "pushes", "hit_rate", "wilson_low", "wilson_high", "roi",
-               "mae_model", "mae_line"]
-SYSTEM_CONTAINERS = {"systems", "by_system", "system"}
-BUCKET_CONTAINERS = {"edge_buckets", "buckets", "by_edge_bucket", "edge_bucket"}
-CAL_X = ("mean_confidence", "stated_probability", "predicted_probability", "mean_predicted", "expected",
-         "confidence", "p_mean", "predicted")
-CAL_Y = ("observed", "observed_hit_rate", "observed_rate", "hit_rate", "actual", "win_rate")
+METRIC_KEYS = ["n_predictions", "n_bets", "hits", "misses", "pushes", "hit_rate", "wilson_low", "wilson_high",
+               "roi", "mae_model", "mae_line", "lean_hits", "lean_misses", "lean_hit_rate", "lean_wilson_low",
+               "lean_wilson_high"]
+META_KEYS = ("start", "end", "n_game_dates", "n_graded_game_dates", "retrain_every_days", "generated_at")
+BUNDLED_BACKTEST = Path("docs") / "backtest_2025.json"
 
 
 @dataclass
 class Backtest:
     path: Path
-    metrics: pd.DataFrame
-    calibration: pd.DataFrame
+    metrics: pd.DataFrame       # one row per (system_id, group, label): group overall | edge_bucket | side
+    calibration: pd.DataFrame   # system_id, bin, n, mean_confidence, observed
     meta: dict[str, object] = field(default_factory=dict)
+
+    def group(self, name: str) -> pd.DataFrame:
+        return self.metrics[self.metrics["group"] == name].reset_index(drop=True)
 
 
 def default_backtest_path(settings: Settings) -> Path | None:
-    """The newest ``*.json`` under ``warehouse_dir/backtests`` (None when there is none)."""
+    """The newest ``*.json`` under ``warehouse_dir/backtests`` (a run of your own), else the
+    bundled ``docs/backtest_2025.json``; None when neither exists."""
     folder = settings.warehouse_dir / "backtests"
-    if not folder.is_dir():
-        return None
-    files = sorted(folder.glob("*.json"), key=lambda p: (p.stat().st_mtime, p.name))
-    return files[-1] if files else None
+    if folder.is_dir():
+        files = sorted(folder.glob("*.json"), key=lambda p: (p.stat().st_mtime, p.name))
+        if files:
+            return files[-1]
+    bundled = settings.home / BUNDLED_BACKTEST
+    return bundled if bundled.is_file() else None
 
 
-def _label(d: dict, path: list[str], field_names: tuple[str, ...], containers: set[str]) -> str | None:
-    for name in field_names:
-        if name in d and isinstance(d[name], str | int | float):
-            return str(d[name])
-    for i in range(len(path) - 1):
-        if path[i] in containers:
-            return path[i + 1]
-    return None
-
-
-def _walk(node: object, path: list[str], metrics: list[dict], cal: list[dict]) -> None:
-    if isinstance(node, dict):
-        if any(k in node for k in ("n_predictions", "hit_rate")) and not isinstance(node.get("hit_rate"), dict | list):
-            system = _label(node, path, ("system_id", "system"), SYSTEM_CONTAINERS)
-            bucket = _label(node, path, ("edge_bucket", "bucket"), BUCKET_CONTAINERS)
-            row = {"system_id": system or "(all)", "edge_bucket": bucket or "all",
-                   "path": " / ".join(path)}
-            for k in METRIC_KEYS:
-                v = node.get(k)
-                row[k] = v if isinstance(v, int | float) and not isinstance(v, bool) else None
-            metrics.append(row)
-        for key, value in node.items():
-            if key == "calibration":
-                _calibration(value, path, cal)
-            elif isinstance(value, dict | list):
-                _walk(value, [*path, str(key)], metrics, cal)
-    elif isinstance(node, list):
-        for i, item in enumerate(node):
-            _walk(item, [*path, str(i)] if not isinstance(item, dict) else path, metrics, cal)
-
-
-def _calibration(value: object, path: list[str], cal: list[dict]) -> None:
-    points = value if isinstance(value, list) else (value.get("bins") or value.get("points") if isinstance(value, dict) else None)
-    if not isinstance(points, list):
-        return
-    system = _label({}, [*path, "calibration"], (), SYSTEM_CONTAINERS) or "(all)"
-    for p in points:
-        if not isinstance(p, dict):
-            continue
-        x_key = next((k for k in CAL_X if isinstance(p.get(k), int | float)), None)
-        y_key = next((k for k in CAL_Y if isinstance(p.get(k), int | float) and k != x_key), None)
-        if x_key is None or y_key is None:
-            continue
-        x, y = float(p[x_key]), float(p[y_key])
-        cal.append({"system_id": p.get("system_id", system), "mean_confidence": x / 100 if x > 1 else x,
-                    "observed": y / 100 if y > 1 else y, "n": p.get("n", p.get("n_predictions", 0)) or 0})
+def _metrics_row(system_id: str, group: str, label: str, values: object, where: str) -> dict:
+    if not isinstance(values, dict):
+        raise ValueError(f"{where}: expected an object of metrics, got {type(values).__name__}")
+    row: dict[str, object] = {"system_id": system_id, "group": group, "label": label}
+    for key in METRIC_KEYS:
+        v = values.get(key)
+        row[key] = float(v) if isinstance(v, int | float) and not isinstance(v, bool) else float("nan")
+    return row
 
 
 def load_backtest(path: Path) -> Backtest:
-    """Parse a backtest file; raises ValueError when it holds no metrics the report can show."""
-    doc = json.loads(path.read_text())
-    metrics: list[dict] = []
+    """Parse a backtest file; raises ValueError when it is not the shape described above."""
+    path = Path(path)
+    try:
+        doc = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path}: not valid JSON ({exc})") from exc
+    systems = doc.get("systems") if isinstance(doc, dict) else None
+    if not isinstance(systems, dict) or not systems:
+        raise ValueError(f"{path}: no `systems` object with per-system results")
+    rows: list[dict] = []
     cal: list[dict] = []
-    _walk(doc, [], metrics, cal)
-    if not metrics:
-        raise ValueError(f"{path}: no backtest metrics (objects with n_predictions/hit_rate) found")
-    meta = {k: v for k, v in doc.items() if isinstance(v, str | int | float)} if isinstance(doc, dict) else {}
-    return Backtest(path=path, metrics=pd.DataFrame(metrics),
-                    calibration=pd.DataFrame(cal, columns=["system_id", "mean_confidence", "observed", "n"]),
+    for system_id, body in sorted(systems.items()):
+        if not isinstance(body, dict) or "overall" not in body:
+            raise ValueError(f"{path}: systems.{system_id} has no `overall` figures")
+        rows.append(_metrics_row(system_id, "overall", "all", body["overall"], f"systems.{system_id}.overall"))
+        for group, key in (("edge_bucket", "edge_buckets"), ("side", "by_side")):
+            for label, values in (body.get(key) or {}).items():
+                rows.append(_metrics_row(system_id, group, str(label), values, f"systems.{system_id}.{key}.{label}"))
+        calibration = body.get("calibration") or {}
+        for point in calibration.get("by_confidence") or [] if isinstance(calibration, dict) else []:
+            x, y = point.get("mean_predicted_probability"), point.get("observed_win_rate")
+            if isinstance(x, int | float) and isinstance(y, int | float):
+                cal.append({"system_id": system_id, "bin": str(point.get("confidence_bucket", "")),
+                            "n": int(point.get("n") or 0), "mean_confidence": float(x), "observed": float(y)})
+    meta = {k: doc[k] for k in META_KEYS if isinstance(doc.get(k), str | int | float)}
+    return Backtest(path=path, metrics=pd.DataFrame(rows),
+                    calibration=pd.DataFrame(cal, columns=["system_id", "bin", "n", "mean_confidence", "observed"]),
                     meta=meta)

@@ -19,7 +19,6 @@ from python_jobs.report.stats import BREAK_EVEN_HIT_RATE
 PALETTE = ["#1f6feb", "#d1242f", "#1a7f37", "#9a6700", "#8250df", "#bf3989", "#0a7ea4"]
 CONFIG = {"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
 BASE_LAYOUT = {
-    "template": None,
     "margin": {"l": 55, "r": 20, "t": 40, "b": 45},
     "height": 360,
     "font": {"family": "system-ui, -apple-system, Segoe UI, sans-serif", "size": 12},
@@ -49,8 +48,19 @@ def _clean(values: Sequence[object]) -> list[object]:
     return out
 
 
+def date_axis(dates: Sequence[object]) -> dict:
+    """A date x-axis labelled by day (one tick per day when the range is short)."""
+    axis: dict = {"type": "date", "tickformat": "%b %d", "hoverformat": "%Y-%m-%d", "gridcolor": "#eaeef2"}
+    days = sorted(pd.Timestamp(d) for d in dates if d is not None)
+    if days and (days[-1] - days[0]).days <= 14:
+        axis["dtick"] = 86400000
+    return axis
+
+
 def to_div(fig: dict, div_id: str) -> str:
-    layout = {**BASE_LAYOUT, **fig.get("layout", {})}
+    layout = dict(BASE_LAYOUT)
+    for key, value in fig.get("layout", {}).items():
+        layout[key] = {**layout[key], **value} if isinstance(value, dict) and isinstance(layout.get(key), dict) else value
     return pio.to_html({"data": fig["data"], "layout": layout}, include_plotlyjs=False, full_html=False,
                        div_id=div_id, config=CONFIG, validate=False)
 
@@ -84,8 +94,8 @@ def hit_rate_over_time(cum: pd.DataFrame, title: str) -> dict:
         data.append({"type": "scatter", "mode": "lines", "x": [d[0], d[-1]],
                      "y": [BREAK_EVEN_HIT_RATE, BREAK_EVEN_HIT_RATE], "name": "break-even 52.38% (−110)",
                      "line": {"color": "#57606a", "dash": "dash", "width": 1.5}})
-    return {"data": data, "layout": {"title": {"text": title}, "yaxis": {"tickformat": ".0%", "range": [0, 1],
-                                                                           "gridcolor": "#eaeef2"}}}
+    return {"data": data, "layout": {"title": {"text": title}, "xaxis": date_axis(dates),
+                                     "yaxis": {"tickformat": ".0%", "range": [0, 1]}}}
 
 
 def _alpha(hex_colour: str, a: float) -> str:
@@ -155,6 +165,7 @@ def coverage_chart(cov: pd.DataFrame, date_col: str, value_col: str, slo: float)
         data.append({"type": "scatter", "mode": "lines", "x": [x[0], x[-1]], "y": [slo, slo],
                      "name": f"SLO {slo:.0%}", "line": {"color": "#57606a", "dash": "dash"}})
     return {"data": data, "layout": {"title": {"text": "Prediction coverage: players predicted / players with a line"},
+                                     "xaxis": date_axis(x),
                                      "yaxis": {"tickformat": ".0%", "range": [0, 1.05], "gridcolor": "#eaeef2"}}}
 
 
@@ -173,5 +184,6 @@ def player_chart(games: pd.DataFrame, preds: pd.DataFrame, player_name: str) -> 
                      "x": _clean(g["game_date"].tolist()), "y": _clean(g["predicted_points"].tolist()),
                      "marker": {"symbol": "diamond", "size": 8, "color": colour(i + 1)}})
     return {"data": data, "layout": {"title": {"text": f"{player_name}: points vs line and predictions"},
+                                     "xaxis": date_axis(_clean(games["game_date"].tolist())),
                                      "yaxis": {"title": {"text": "points"}, "rangemode": "tozero",
                                                "gridcolor": "#eaeef2"}}}

@@ -45,6 +45,9 @@ class ReportResult:
     latest_dir: Path | None = None
     seconds: float = 0.0
 
+    def __str__(self) -> str:
+        return str(self.index_path)
+
 
 def _env() -> jinja2.Environment:
     return jinja2.Environment(
@@ -71,12 +74,16 @@ def _load_backtest(settings: Settings, backtest: Path | None) -> tuple[Backtest 
         return None, f"The newest backtest file could not be shown: {exc}"
 
 
-def _write_plotly(output_dir: Path) -> None:
-    target = output_dir / "assets" / "plotly.min.js"
-    target.parent.mkdir(parents=True, exist_ok=True)
+def _write_assets(output_dir: Path) -> None:
+    """plotly.js (offline, written once per site), the stylesheet and the table script."""
+    assets = output_dir / "assets"
+    assets.mkdir(parents=True, exist_ok=True)
+    target = assets / "plotly.min.js"
     js = charts.plotly_js()
     if not target.exists() or target.stat().st_size != len(js.encode()):
         target.write_text(js, encoding="utf-8")
+    for name in ("report.css", "report.js"):
+        shutil.copyfile(PACKAGE_DIR / "static" / name, assets / name)
 
 
 def generate_report(settings: Settings, report_date: date, output_dir: Path | None = None,
@@ -92,8 +99,6 @@ def generate_report(settings: Settings, report_date: date, output_dir: Path | No
     common = {
         "report_date": report_date.isoformat(),
         "generated_at": now.strftime("%Y-%m-%d %H:%M UTC"),
-        "css": (PACKAGE_DIR / "static" / "report.css").read_text(),
-        "js": (PACKAGE_DIR / "static" / "report.js").read_text(),
     }
     written: list[Path] = []
 
@@ -113,7 +118,7 @@ def generate_report(settings: Settings, report_date: date, output_dir: Path | No
         for stale in ("players",):
             shutil.rmtree(out / stale, ignore_errors=False) if (out / stale).exists() else None
     out.mkdir(parents=True, exist_ok=True)
-    _write_plotly(out)
+    _write_assets(out)
     render("today.html", out / "index.html", title="Today", page="today", root="", has_plots=False, today=today)
     render("sections.html", out / "performance.html", title="Performance", page="performance", root="",
            has_plots=any(s.plots for s in performance["sections"]), heading=f"Performance up to {report_date}",

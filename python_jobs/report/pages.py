@@ -27,7 +27,6 @@ PREDICTION_COLUMNS = [
 ]
 FEATURE_COLUMNS = ["feature_row_id", "player_id", "player_name", "game_date", "team_id", "opponent_team_id",
                    "is_home", "feature_quality_score", "is_stale", "stale_reason", "missing_features"]
-ACTUAL_CANDIDATES = ("actual_points", "points", "actual")
 RESULT_CANDIDATES = ("result", "bet_result", "grade", "outcome", "grading_result")
 
 
@@ -75,12 +74,17 @@ def fmt(value: object, kind: str = "") -> str:
         return f"{v:+d}"
     if kind == "int":
         return f"{int(value):,}"
+    if kind == "1":
+        return f"{float(value):.1f}"
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
         return f"{value:.2f}" if abs(value) < 100 else f"{value:,.1f}"
     if isinstance(value, datetime | pd.Timestamp):
-        return pd.Timestamp(value).strftime("%Y-%m-%d %H:%M UTC") if pd.Timestamp(value).tzinfo else str(value)
+        ts = pd.Timestamp(value)
+        if ts.tzinfo is not None:
+            return ts.tz_convert("UTC").strftime("%Y-%m-%d %H:%M UTC")
+        return ts.date().isoformat() if ts == ts.normalize() else ts.strftime("%Y-%m-%d %H:%M")
     if isinstance(value, date):
         return value.isoformat()
     return str(value)
@@ -212,18 +216,18 @@ def build_today(wh: Warehouse, report_date: date) -> dict:
         missing_f = r.get("missing_features") if not _na(r.get("missing_features")) else ""
         rows.append({
             "player_id": pid, "player_name": name, "has_page": has_line, "matchup": matchup,
-            "line": fmt(r["line_points"]) if has_line else "–", "line_value": r["line_points"] if has_line else "",
+            "line": fmt(r["line_points"], "1") if has_line else "–", "line_value": r["line_points"] if has_line else "",
             "books": r["line_bookmakers"] if not _na(r["line_bookmakers"]) else "",
             "over_price": fmt(r["over_price"], "price") if not _na(r["over_price"]) else "–",
             "under_price": fmt(r["under_price"], "price") if not _na(r["under_price"]) else "–",
-            "predicted": fmt(r["predicted_points"]), "predicted_value": r["predicted_points"],
-            "std": fmt(r["prediction_std"]),
+            "predicted": fmt(r["predicted_points"], "1"), "predicted_value": r["predicted_points"],
+            "std": fmt(r["prediction_std"], "1"),
             "edge": fmt(r["edge"], "signed") if not _na(r["edge"]) else "–",
             "edge_value": "" if _na(r["edge"]) else r["edge"],
-            "confidence": fmt(r["confidence"]), "confidence_value": "" if _na(r["confidence"]) else r["confidence"],
+            "confidence": fmt(r["confidence"], "1"), "confidence_value": "" if _na(r["confidence"]) else r["confidence"],
             "recommendation": r["recommendation"], "system_id": r["system_id"],
             "model_version": r["model_version"] if not _na(r["model_version"]) else "",
-            "quality": fmt(r["feature_quality_score"]),
+            "quality": fmt(r["feature_quality_score"], "int"),
             "quality_value": "" if _na(r["feature_quality_score"]) else r["feature_quality_score"],
             "is_stale": stale,
             "stale_reason": (r.get("stale_reason") or "") if not _na(r.get("stale_reason")) else "",
@@ -305,13 +309,13 @@ def build_players(wh: Warehouse, report_date: date, player_ids: list[int], names
             for s in systems:
                 sp = day_preds[day_preds["system_id"] == s]
                 per_system.append("–" if sp.empty else
-                                  f"{fmt(sp['predicted_points'].iloc[0])} ({sp['recommendation'].iloc[0]})")
+                                  f"{fmt(sp['predicted_points'].iloc[0], '1')} ({sp['recommendation'].iloc[0]})")
             rows.append({
                 "date": r["game_date"].isoformat(), "is_today": r["game_date"] == report_date,
                 "opponent": ("vs " if r.get("is_home") is True else "@ " if r.get("is_home") is False else "")
                 + (str(r.get("opponent_tricode")) if not _na(r.get("opponent_tricode")) else ""),
-                "minutes": fmt(r.get("minutes")), "points": fmt(r.get("points"), "int") if not _na(r.get("points")) else "–",
-                "line": fmt(line), "vs_line": vs, "predictions": per_system,
+                "minutes": fmt(r.get("minutes"), "1"), "points": fmt(r.get("points"), "int") if not _na(r.get("points")) else "–",
+                "line": fmt(line, "1"), "vs_line": vs, "predictions": per_system,
             })
         plot_games = frame.rename(columns={"points": "points"})
         fig = charts.player_chart(plot_games, pr_recent, name)
@@ -332,35 +336,41 @@ def build_players(wh: Warehouse, report_date: date, player_ids: list[int], names
 # Performance
 # ---------------------------------------------------------------------------------------------
 def graded_frame(wh: Warehouse, report_date: date) -> tuple[pd.DataFrame | None, list[str]]:
-    """Predictions joined with their grading, up to the report date (None + notes when unavailable)."""
-    notes: list[str] = []
-    if not wh.exists("predictions"):
-        return None, [missing(wh, "predictions")]
+    """Graded (and void) predictions up to the report date from ``grading.prediction_accuracy``
+    (None + notes when unavailable). Pending rows (games not finished) are left out."""
     if not wh.exists("accuracy"):
         return None, [missing(wh, "accuracy") + " Grading runs the morning after the games (phase 6)."]
-    actual_col = wh.first_column("accuracy", ACTUAL_CANDIDATES)
+    needed = ("prediction_id", "system_id", "game_date", "recommendation", "line_points", "edge", "confidence",
+              "predicted_points", "actual_points")
+    absent = [c for c in needed if c not in wh.columns("accuracy")]
+    if absent:
+        return None, [f"`grading.prediction_accuracy` lacks the columns {', '.join(absent)}: cannot show the "
+                      "graded history."]
     result_col = wh.first_column("accuracy", RESULT_CANDIDATES)
-    if actual_col is None or not wh.has_columns("accuracy", "prediction_id"):
-        return None, [f"`grading.prediction_accuracy` has none of the columns {ACTUAL_CANDIDATES}: cannot grade."]
-    select_result = f"a.{quote(result_col)}" if result_col else "null"
-    p_cols = ["prediction_id", "system_id", "player_id", "game_date", "recommendation", "line_points", "edge",
-              "confidence", "predicted_points", "over_price", "under_price"]
-    p_cols = [c for c in p_cols if c in wh.columns("predictions")]
-    df = wh.query(
-        f"select {', '.join('p.' + quote(c) for c in p_cols)}, a.{quote(actual_col)} as actual_points, "
-        f"lower(cast({select_result} as varchar)) as result "
-        f"from {wh.name('predictions')} p join {wh.name('accuracy')} a using (prediction_id) "
-        "where p.game_date <= ? and p.game_date >= ? order by p.game_date",
-        [report_date, report_date - timedelta(days=PERFORMANCE_WINDOW_DAYS)])
-    if result_col is None:
-        notes.append("`grading.prediction_accuracy` has no result column: hit/miss derived from actual vs line.")
+    wanted = [*needed, "player_id", "over_price", "under_price", "lean_result", "profit_units", "grade_status"]
+    where = "game_date <= ? and game_date >= ?"
+    if wh.has_columns("accuracy", "grade_status"):
+        where += " and grade_status in ('graded', 'void')"
+    else:
+        where += " and actual_points is not null"
+    df = wh.select("accuracy", [*wanted, *([result_col] if result_col else [])], where=where,
+                   params=[report_date, report_date - timedelta(days=PERFORMANCE_WINDOW_DAYS)],
+                   order_by="game_date")
+    for optional in ("lean_result", "profit_units"):
+        if optional not in wh.columns("accuracy"):
+            df = df.drop(columns=[optional])
+    notes: list[str] = []
     if df.empty:
         notes.append(f"No graded predictions up to {report_date} yet: grading needs finished games.")
         return None, notes
     df["game_date"] = pd.to_datetime(df["game_date"]).dt.date
     if result_col is None:
-        lean = stats.add_lean(df.assign(result=None))
-        df["result"] = lean["lean_result"].where(df["recommendation"].isin(["OVER", "UNDER"]))
+        notes.append("`grading.prediction_accuracy` has no result column: bet results derived from actual vs line.")
+        lean = stats.with_lean(df.assign(result=None).drop(columns=["lean_result"], errors="ignore"))
+        bet = df["recommendation"].isin(["OVER", "UNDER"]) & lean["lean_side"].eq(df["recommendation"])
+        df["result"] = lean["lean_result"].where(bet)
+    elif result_col != "result":
+        df = df.rename(columns={result_col: "result"})
     return df, notes
 
 
@@ -415,28 +425,42 @@ def backtest_sections(bt: Backtest | None, note: str | None) -> list[Section]:
     s = Section(title="Walk-forward backtest")
     if bt is None:
         s.notes.append(note or "No backtest file: run `nba-props backtest --start D1 --end D2 --output "
-                               "warehouse/backtests/backtest.json` (the report picks the newest file there) or pass "
-                               "`--backtest FILE.json`.")
+                               "warehouse/backtests/backtest.json` (the report picks the newest file there, else the "
+                               "bundled docs/backtest_2025.json) or pass `--backtest FILE.json`.")
         return [s]
-    s.intro = f"From `{bt.path.name}`" + (" · " + ", ".join(f"{k}: {v}" for k, v in bt.meta.items()) if bt.meta else "")
-    m = bt.metrics
-    s.tables.append(frame_table(m.drop(columns=["path"]), {"hit_rate": "pct", "wilson_low": "pct",
-                                                           "wilson_high": "pct", "roi": "pct"}))
-    buckets = m[m["edge_bucket"] != "all"].copy()
-    if not buckets.empty and buckets["hit_rate"].notna().any():
-        buckets["decided"] = buckets["n_bets"]
-        for c in ("wilson_low", "wilson_high", "hit_rate"):
-            buckets[c] = pd.to_numeric(buckets[c], errors="coerce").astype(float)
-        s.plots.append(Plot("backtest-edge", charts.to_div(charts.edge_bucket_chart(
-            buckets, "Backtest hit rate by edge bucket (Wilson 95%)"), "backtest-edge")))
-    overall = m[m["edge_bucket"] == "all"]
-    if not overall.empty and overall[["mae_model", "mae_line"]].notna().any().any():
+    s.intro = (f"From `{bt.path.name}`: every date scored by models trained only on earlier games"
+               + (" · " + ", ".join(f"{k}: {v}" for k, v in bt.meta.items()) if bt.meta else "") + ".")
+    pct = {c: "pct" for c in ("hit_rate", "wilson_low", "wilson_high", "roi", "lean_hit_rate", "lean_wilson_low",
+                              "lean_wilson_high")}
+    counts = {c: "int" for c in ("n_predictions", "n_bets", "hits", "misses", "pushes", "lean_hits", "lean_misses")}
+    overall = bt.group("overall")
+    shown = ["system_id", "n_predictions", "n_bets", "hits", "misses", "pushes", "hit_rate", "wilson_low",
+             "wilson_high", "roi", "mae_model", "mae_line", "lean_hit_rate"]
+    s.tables.append(frame_table(overall[shown], {**pct, **counts}, caption="Bets: hit rate of OVER/UNDER picks; "
+                                "lean_hit_rate: the side the edge points to on every prediction with a line."))
+    if overall[["mae_model", "mae_line"]].notna().any().any():
         s.plots.append(Plot("backtest-mae", charts.to_div(charts.grouped_bars(
             overall, "system_id", [("mae_model", "model MAE"), ("mae_line", "line MAE")],
-            "Backtest MAE: model vs line"), "backtest-mae")))
+            "Backtest MAE: model vs line (points)"), "backtest-mae")))
+    if overall["roi"].notna().any():
+        s.plots.append(Plot("backtest-roi", charts.to_div(charts.grouped_bars(
+            overall, "system_id", [("roi", "ROI per bet")], "Backtest ROI at the recorded odds", ".0%"),
+            "backtest-roi")))
+    buckets = bt.group("edge_bucket").rename(columns={"label": "edge_bucket"})
+    if not buckets.empty:
+        # the lean side of every lined prediction, as for the graded history's edge buckets
+        plot = buckets.assign(hit_rate=buckets["lean_hit_rate"], wilson_low=buckets["lean_wilson_low"],
+                              wilson_high=buckets["lean_wilson_high"],
+                              decided=buckets["lean_hits"] + buckets["lean_misses"])
+        if plot["hit_rate"].notna().any():
+            s.plots.append(Plot("backtest-edge", charts.to_div(charts.edge_bucket_chart(
+                plot, "Backtest hit rate of the lean side by |edge| (Wilson 95%)"), "backtest-edge")))
+        s.tables.append(frame_table(buckets[["system_id", "edge_bucket", "n_predictions", "lean_hits", "lean_misses",
+                                             "lean_hit_rate", "lean_wilson_low", "lean_wilson_high", "n_bets",
+                                             "hit_rate", "roi"]], {**pct, **counts}, caption="By |edge| bucket"))
     if not bt.calibration.empty:
         s.plots.append(Plot("backtest-cal", charts.to_div(charts.calibration_chart(
-            bt.calibration, "Backtest calibration"), "backtest-cal")))
+            bt.calibration, "Backtest calibration: stated vs observed win rate"), "backtest-cal")))
     return [s]
 
 
@@ -510,6 +534,10 @@ def build_health(wh: Warehouse, report_date: date, now: datetime) -> dict:
                 late = arr["status"].eq("missing")
             if bool(late.all()):
                 s.notes.append("Every source was late or missing: the day's picks may be incomplete or absent.")
+            elif bool(late.any()):
+                s.notes.append("Late or missing: " + ", ".join(sorted(arr.loc[late, "source_name"].astype(str))) + ".")
+            else:
+                s.notes.append("Every source arrived on time.")
             s.tables.append(frame_table(arr))
     sections.append(s)
 
@@ -614,7 +642,8 @@ def build_health(wh: Warehouse, report_date: date, now: datetime) -> dict:
             "select l.phase, l.run_id, any_value(l.flow) as flow, any_value(l.game_date) as game_date, "
             "min(l.started_at) as started_at, max(l.finished_at) as finished_at, count(*) as nodes, "
             "count(*) filter (where l.status in ('error', 'fail')) as failed_nodes, "
-            "string_agg(distinct l.status, ', ' order by l.status) as statuses "
+            "string_agg(distinct l.status, ', ' order by l.status) as statuses, "
+            "any_value(l.error_class || ': ' || l.error_message) filter (where l.status in ('error', 'fail')) as error "
             f"from {wh.name('execution_log')} l join last_run r on l.phase = r.phase and l.run_id = r.run_id "
             "group by all order by l.phase")
         if log.empty:

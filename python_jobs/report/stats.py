@@ -1,9 +1,16 @@
 """Pure statistics for the performance page (no I/O; unit-tested on hand-computed cases).
 
-A *graded frame* has one row per graded prediction with at least: ``system_id``, ``game_date``,
-``recommendation``, ``line_points``, ``edge``, ``confidence``, ``predicted_points``,
-``over_price``, ``under_price``, ``actual_points`` and ``result`` (hit/miss/push/void for bets,
-null otherwise, as graded by ``grading.prediction_accuracy``).
+A *graded frame* has one row per graded (or void) prediction with at least: ``system_id``,
+``game_date``, ``recommendation``, ``line_points``, ``edge``, ``confidence``,
+``predicted_points``, ``over_price``, ``under_price``, ``actual_points`` and ``result``
+(hit/miss/push/void for OVER/UNDER bets, null otherwise — ``bet_result`` of
+``grading.prediction_accuracy``). Optional: ``lean_result`` (the side the edge points to, graded
+the same way) and ``profit_units``; when absent they are derived with the same rules as the
+grading models (lean = OVER when edge > 0, UNDER when edge < 0, none when edge = 0).
+
+Definitions (the same as ``grading.system_daily_performance`` and the backtest JSON):
+hit rate = hits / (hits + misses); ROI = profit of 1-unit bets at the recorded price / bets
+settled (hits + misses + pushes); MAE over graded predictions that have a line.
 """
 
 from __future__ import annotations
@@ -14,9 +21,8 @@ import numpy as np
 import pandas as pd
 
 BREAK_EVEN_HIT_RATE = 110 / 210  # 52.38%: the hit rate that breaks even at -110 on both sides
-DEFAULT_PRICE = -110
 EDGE_BUCKETS: list[tuple[float, float]] = [(0.0, 1.0), (1.0, 2.0), (2.0, 3.0), (3.0, 5.0), (5.0, math.inf)]
-CALIBRATION_BINS = [50.0, 55.0, 60.0, 65.0, 70.0, 80.0, 100.0001]
+CALIBRATION_BINS = [50.0, 55.0, 60.0, 65.0, 70.0, 100.0001]
 
 
 def wilson_interval(hits: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
@@ -30,89 +36,95 @@ def wilson_interval(hits: int, n: int, z: float = 1.959963984540054) -> tuple[fl
     return (max(0.0, centre - half), min(1.0, centre + half))
 
 
-def american_profit(price: float | None) -> float:
-    """Profit of a winning 1-unit stake at American odds (−110 when the price is unknown)."""
-    if price is None or (isinstance(price, float) and math.isnan(price)) or price == 0:
-        price = DEFAULT_PRICE
-    return price / 100.0 if price > 0 else 100.0 / abs(price)
+def numeric(series: pd.Series) -> np.ndarray:
+    """A float array with NaN for null / NA / non-numeric values."""
+    return pd.to_numeric(series, errors="coerce").astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
+
+
+def text(series: pd.Series) -> pd.Series:
+    """Lower-case strings, '' for null (safe to compare without NA ambiguity)."""
+    return series.astype("string").str.lower().fillna("")
+
+
+def win_profit(price: np.ndarray) -> np.ndarray:
+    """Profit of a winning 1-unit stake at American odds (NaN when the price is unknown)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(price > 0, price / 100.0, np.where(price < 0, 100.0 / np.abs(price), np.nan))
 
 
 def edge_bucket_label(lo: float, hi: float) -> str:
     return f"{lo:g}+" if math.isinf(hi) else f"{lo:g}–{hi:g}"
 
 
-def _side_result(row_side_over: np.ndarray, line: np.ndarray, actual: np.ndarray) -> np.ndarray:
-    """'hit' / 'miss' / 'push' for taking the given side; null when not gradable."""
+def _side_result(side: np.ndarray, line: np.ndarray, actual: np.ndarray, void: np.ndarray) -> np.ndarray:
+    """'hit' / 'miss' / 'push' / 'void' for taking ``side`` ('OVER'/'UNDER'/None); None when not gradable."""
     out = np.full(len(line), None, dtype=object)
-    ok = ~np.isnan(line) & ~np.isnan(actual)
-    over_wins = actual > line
-    under_wins = actual < line
-    push = actual == line
-    win = np.where(row_side_over, over_wins, under_wins)
-    out[ok & push] = "push"
-    out[ok & ~push & win] = "hit"
-    out[ok & ~push & ~win] = "miss"
+    has_side = np.isin(side, ["OVER", "UNDER"])
+    ok = has_side & ~np.isnan(line) & ~np.isnan(actual) & ~void
+    won = ((side == "OVER") & (actual > line)) | ((side == "UNDER") & (actual < line))
+    out[ok & (actual == line)] = "push"
+    out[ok & (actual != line) & won] = "hit"
+    out[ok & (actual != line) & ~won] = "miss"
+    out[has_side & void] = "void"
     return out
 
 
-def add_lean(frame: pd.DataFrame) -> pd.DataFrame:
-    """Add ``lean_side`` (the side the edge points to), its result and its 1-unit profit, for every
-    prediction with a line and an actual (used for edge buckets and calibration: they cover every
-    lined prediction, not only the ones that cleared the betting thresholds)."""
+def with_lean(frame: pd.DataFrame) -> pd.DataFrame:
+    """Add ``lean_side`` and ``lean_result`` (kept when present) and ``lean_profit`` (1 unit at the
+    lean side's price; NaN when that price is unknown)."""
     df = frame.copy()
-    line = pd.to_numeric(df["line_points"], errors="coerce").to_numpy(dtype=float)
-    actual = pd.to_numeric(df["actual_points"], errors="coerce").to_numpy(dtype=float)
-    edge = pd.to_numeric(df["edge"], errors="coerce").to_numpy(dtype=float)
-    is_void = df["result"].astype("string").str.lower().eq("void").fillna(False).to_numpy(dtype=bool)
-    actual = np.where(is_void, np.nan, actual)
-    side_over = edge >= 0
-    df["lean_side"] = np.where(np.isnan(line), None, np.where(side_over, "OVER", "UNDER"))
-    df["lean_result"] = _side_result(side_over, line, actual)
-    price = np.where(side_over, pd.to_numeric(df["over_price"], errors="coerce"),
-                     pd.to_numeric(df["under_price"], errors="coerce"))
-    profit = np.array([american_profit(p) for p in price])
-    df["lean_profit"] = np.select(
-        [df["lean_result"].eq("hit").to_numpy(dtype=bool), df["lean_result"].eq("miss").to_numpy(dtype=bool)],
-        [profit, -1.0], default=0.0)
+    edge = numeric(df["edge"])
+    side = np.where(edge > 0, "OVER", np.where(edge < 0, "UNDER", None)).astype(object)
+    side[np.isnan(edge)] = None
+    df["lean_side"] = side
+    if "lean_result" not in df.columns:
+        void = text(df["result"]).eq("void").to_numpy(dtype=bool)
+        df["lean_result"] = _side_result(side, numeric(df["line_points"]), numeric(df["actual_points"]), void)
+    result = text(df["lean_result"])
+    price = np.where(side == "OVER", numeric(df["over_price"]), numeric(df["under_price"]))
+    df["lean_profit"] = np.select([result.eq("hit").to_numpy(), result.eq("miss").to_numpy(),
+                                   result.isin(["push", "void"]).to_numpy()], [win_profit(price), -1.0, 0.0], np.nan)
     return df
 
 
-def bet_profit(frame: pd.DataFrame) -> pd.Series:
-    """1-unit profit of each graded bet at its recorded price (0 for push/void/not a bet)."""
-    res = frame["result"].astype("string").str.lower()
-    over = frame["recommendation"].eq("OVER")
-    price = pd.to_numeric(frame["over_price"], errors="coerce").where(over,
-                                                                    pd.to_numeric(frame["under_price"], errors="coerce"))
-    win = price.map(american_profit)
-    return pd.Series(np.select([res.eq("hit").fillna(False), res.eq("miss").fillna(False)], [win, -1.0], 0.0),
-                     index=frame.index)
+def bet_profit(frame: pd.DataFrame) -> np.ndarray:
+    """1-unit profit of each graded bet at its recorded price (``profit_units`` when the grading
+    provides it): hit → price payout, miss → −1, push/void → 0, NaN when not a bet or unpriced."""
+    if "profit_units" in frame.columns:
+        return numeric(frame["profit_units"])
+    res = text(frame["result"])
+    over = frame["recommendation"].astype("string").eq("OVER").fillna(False).to_numpy(dtype=bool)
+    price = np.where(over, numeric(frame["over_price"]), numeric(frame["under_price"]))
+    return np.select([res.eq("hit").to_numpy(), res.eq("miss").to_numpy(), res.isin(["push", "void"]).to_numpy()],
+                     [win_profit(price), -1.0, 0.0], np.nan)
 
 
 def summarise(group: pd.DataFrame) -> dict[str, float | int]:
     """Counts, hit rate with its Wilson interval, MAE model vs line, ROI of the bets of a group."""
-    res = group["result"].astype("string").str.lower()
-    is_bet = group["recommendation"].isin(["OVER", "UNDER"])
-    hits = int((res.eq("hit") & is_bet).sum())
-    misses = int((res.eq("miss") & is_bet).sum())
-    pushes = int((res.eq("push") & is_bet).sum())
+    res = text(group["result"])
+    is_bet = group["recommendation"].astype("string").isin(["OVER", "UNDER"]).fillna(False).to_numpy(dtype=bool)
+    hits = int((res.eq("hit").to_numpy() & is_bet).sum())
+    misses = int((res.eq("miss").to_numpy() & is_bet).sum())
+    pushes = int((res.eq("push").to_numpy() & is_bet).sum())
     voids = int(res.eq("void").sum())
     decided = hits + misses
     low, high = wilson_interval(hits, decided)
-    actual = pd.to_numeric(group["actual_points"], errors="coerce").where(~res.eq("void").fillna(False))
-    predicted = pd.to_numeric(group["predicted_points"], errors="coerce")
-    line = pd.to_numeric(group["line_points"], errors="coerce")
-    lined = actual.notna() & line.notna()
+    actual = numeric(group["actual_points"])
+    predicted = numeric(group["predicted_points"])
+    line = numeric(group["line_points"])
+    lined = ~np.isnan(actual) & ~np.isnan(line) & ~np.isnan(predicted)
     profit = bet_profit(group)
+    settled = is_bet & res.isin(["hit", "miss", "push"]).to_numpy() & ~np.isnan(profit)
     return {
         "n_predictions": int(len(group)),
-        "n_with_line": int(line.notna().sum()),
+        "n_with_line": int((~np.isnan(line)).sum()),
         "n_bets": int(is_bet.sum()),
         "hits": hits, "misses": misses, "pushes": pushes, "voids": voids,
         "hit_rate": hits / decided if decided else float("nan"),
         "wilson_low": low, "wilson_high": high,
-        "mae_model": float((predicted[lined] - actual[lined]).abs().mean()) if lined.any() else float("nan"),
-        "mae_line": float((line[lined] - actual[lined]).abs().mean()) if lined.any() else float("nan"),
-        "roi": float(profit[is_bet].sum() / decided) if decided else float("nan"),
+        "mae_model": float(np.abs(predicted[lined] - actual[lined]).mean()) if lined.any() else float("nan"),
+        "mae_line": float(np.abs(line[lined] - actual[lined]).mean()) if lined.any() else float("nan"),
+        "roi": float(profit[settled].sum() / settled.sum()) if settled.any() else float("nan"),
     }
 
 
@@ -123,11 +135,12 @@ def by_system(frame: pd.DataFrame) -> pd.DataFrame:
 
 def cumulative_hit_rate(frame: pd.DataFrame) -> pd.DataFrame:
     """Per system and date: cumulative hits and decided bets to that date, hit rate and Wilson band."""
-    res = frame["result"].astype("string").str.lower()
-    is_bet = frame["recommendation"].isin(["OVER", "UNDER"])
+    res = text(frame["result"])
+    is_bet = frame["recommendation"].astype("string").isin(["OVER", "UNDER"]).fillna(False)
     df = pd.DataFrame({
-        "system_id": frame["system_id"], "game_date": frame["game_date"],
-        "hit": (res.eq("hit") & is_bet).astype(int), "decided": (res.isin(["hit", "miss"]) & is_bet).astype(int),
+        "system_id": frame["system_id"].to_numpy(), "game_date": frame["game_date"].to_numpy(),
+        "hit": (res.eq("hit") & is_bet).astype(int).to_numpy(),
+        "decided": (res.isin(["hit", "miss"]) & is_bet).astype(int).to_numpy(),
     })
     daily = df.groupby(["system_id", "game_date"], sort=True)[["hit", "decided"]].sum().reset_index()
     daily["cum_hits"] = daily.groupby("system_id")["hit"].cumsum()
@@ -142,39 +155,45 @@ def cumulative_hit_rate(frame: pd.DataFrame) -> pd.DataFrame:
 
 def by_edge_bucket(frame: pd.DataFrame) -> pd.DataFrame:
     """Per system and |edge| bucket, taking the side the edge points to on every lined prediction."""
-    df = add_lean(frame)
+    df = with_lean(frame)
     df = df[df["lean_side"].notna()]
-    absedge = pd.to_numeric(df["edge"], errors="coerce").abs()
+    absedge = np.abs(numeric(df["edge"]))
+    result = text(df["lean_result"]).to_numpy()
+    profit = df["lean_profit"].to_numpy(dtype=float)
+    systems = df["system_id"].to_numpy()
     rows = []
-    for system_id, g in df.groupby("system_id", sort=True):
-        a = absedge.loc[g.index]
+    for system_id in sorted(set(systems)):
         for lo, hi in EDGE_BUCKETS:
-            b = g[(a >= lo) & (a < hi)]
-            hits = int(b["lean_result"].eq("hit").sum())
-            decided = hits + int(b["lean_result"].eq("miss").sum())
+            m = (systems == system_id) & (absedge >= lo) & (absedge < hi)
+            hits = int((m & (result == "hit")).sum())
+            misses = int((m & (result == "miss")).sum())
+            pushes = int((m & (result == "push")).sum())
+            decided = hits + misses
+            settled = m & np.isin(result, ["hit", "miss", "push"]) & ~np.isnan(profit)
             low, high = wilson_interval(hits, decided)
             rows.append({
-                "system_id": system_id, "edge_bucket": edge_bucket_label(lo, hi), "n_predictions": int(len(b)),
-                "hits": hits, "pushes": int(b["lean_result"].eq("push").sum()), "decided": decided,
+                "system_id": system_id, "edge_bucket": edge_bucket_label(lo, hi), "n_predictions": int(m.sum()),
+                "hits": hits, "misses": misses, "pushes": pushes, "decided": decided,
                 "hit_rate": hits / decided if decided else float("nan"), "wilson_low": low, "wilson_high": high,
-                "roi": float(b["lean_profit"].sum() / decided) if decided else float("nan"),
+                "roi": float(profit[settled].sum() / settled.sum()) if settled.any() else float("nan"),
             })
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["system_id", "edge_bucket", "n_predictions", "hits", "misses", "pushes",
+                                       "decided", "hit_rate", "wilson_low", "wilson_high", "roi"])
 
 
 def calibration(frame: pd.DataFrame) -> pd.DataFrame:
     """Per system and confidence bin: mean stated confidence vs observed win rate of the lean side
     (confidence is 100 x the model's probability that this side wins, so a calibrated system sits
     on the diagonal)."""
-    df = add_lean(frame)
-    df = df[df["lean_result"].isin(["hit", "miss"])].copy()
-    df["confidence"] = pd.to_numeric(df["confidence"], errors="coerce")
+    df = with_lean(frame)
+    df = df[text(df["lean_result"]).isin(["hit", "miss"])].copy()
+    df["confidence"] = numeric(df["confidence"])
     df["bin"] = pd.cut(df["confidence"], bins=[0.0, *CALIBRATION_BINS], right=False)
     rows = []
     for (system_id, interval), g in df.groupby(["system_id", "bin"], sort=True, observed=True):
         rows.append({
             "system_id": system_id, "bin": f"{interval.left:g}–{min(interval.right, 100):g}",
             "n": int(len(g)), "mean_confidence": float(g["confidence"].mean()) / 100.0,
-            "observed": float(g["lean_result"].eq("hit").mean()),
+            "observed": float(text(g["lean_result"]).eq("hit").mean()),
         })
     return pd.DataFrame(rows, columns=["system_id", "bin", "n", "mean_confidence", "observed"])

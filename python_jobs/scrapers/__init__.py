@@ -4,6 +4,12 @@
 the endpoint helpers in :mod:`python_jobs.scrapers.endpoints` build the requests.
 """
 
-from python_jobs.scrapers.base import Fetched, ScrapeRequest, ScrapeResult, Transport, build_transport
+from python_jobs.scrapers.base import (
+    Fetched,
+    ScrapeRequest,
+    ScrapeResult,
+    Transport,
+    build_transport,
+)
 
 __all__ = ["Fetched", "ScrapeRequest", "ScrapeResult", "Transport", "build_transport"]

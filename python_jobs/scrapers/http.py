@@ -22,7 +22,13 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import httpx
-from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
 
 from python_jobs.errors import ClientError, NetworkError, RateLimited, ServerError, TransientError
 
@@ -145,7 +151,7 @@ class HttpClient:
         self.close()
 
     def _wait(self, state: RetryCallState) -> float:
-        base = wait_exponential_jitter(initial=self.retry.initial_wait, max=self.retry.max_wait,
+        base = wait_exponential_jitter(multiplier=self.retry.initial_wait, max=self.retry.max_wait,
                                        jitter=self.retry.jitter)(state)
         exc = state.outcome.exception() if state.outcome else None
         retry_after = getattr(exc, "retry_after", None)

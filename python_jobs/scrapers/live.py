@@ -9,7 +9,13 @@ from zoneinfo import ZoneInfo
 from python_jobs.config import Settings
 from python_jobs.errors import ConfigurationError, NotAvailableError
 from python_jobs.scrapers.base import Fetched, ScrapeRequest
-from python_jobs.scrapers.http import STATS_NBA_HEADERS, HostRateLimiter, HttpClient, RetryPolicy, redact
+from python_jobs.scrapers.http import (
+    STATS_NBA_HEADERS,
+    HostRateLimiter,
+    HttpClient,
+    RetryPolicy,
+    redact,
+)
 
 log = logging.getLogger(__name__)
 ET = ZoneInfo("America/New_York")

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from python_jobs.errors import IngestInvariantError
 from python_jobs.validation.reference import load_teams
@@ -34,11 +35,19 @@ TS_RE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?
 
 
 def INT(c: str) -> str:  # noqa: N802 - SQL-ish helper
-    return f"(case when regexp_full_match({c}, '{INT_RE}') then cast(cast({c} as double) as bigint) end)"
+    """Integer value of a staged text column, null unless it is a whole finite number.
+
+    ``try_cast`` to double is much faster than a regular expression; the stage writes string values
+    of numeric fields quoted (``"12"``), so they never cast. ``try_cast(.. as bigint)`` would round
+    ``12.5`` to 13, hence the double and the whole-number test.
+    """
+    d = f"try_cast({c} as double)"
+    return f"(case when isfinite({d}) and {d} = trunc({d}) and abs({d}) < 9e18 then cast({d} as bigint) end)"
 
 
 def NUM(c: str) -> str:  # noqa: N802
-    return f"(case when regexp_full_match({c}, '{NUM_RE}') then cast({c} as double) end)"
+    d = f"try_cast({c} as double)"
+    return f"(case when isfinite({d}) then {d} end)"
 
 
 def TS(c: str) -> str:  # noqa: N802
@@ -385,16 +394,35 @@ def validate_and_load(con: duckdb.DuckDBPyConnection, kind: RecordKind, builder:
             from _checked where reason_code is null order by payload_id, record_index
             """
         )
-        con.execute(
+        bad = con.sql(
             """
-            insert into raw.quarantine (quarantine_id, payload_id, scrape_run_id, source, endpoint, record_kind,
-                                        record_index, reason_code, reason, record_json, quarantined_at)
-            select cast(uuid() as varchar), payload_id, scrape_run_id, source, endpoint, ?, record_index,
-                   reason_code, coalesce(reason, reason_code), record_json, ?
-            from _checked where reason_code is not null
-            """,
-            [kind.name, quarantined_at],
-        )
+            select cast(uuid() as varchar) as quarantine_id, payload_id, scrape_run_id, source, endpoint,
+                   record_index, reason_code, coalesce(reason, reason_code) as reason, record_json
+            from _checked where reason_code is not null order by payload_id, record_index
+            """
+        ).to_arrow_table()
+        if bad.num_rows:
+            pids = bad.column("payload_id").to_pylist()
+            idx = bad.column("record_index").to_pylist()
+            given = bad.column("record_json").to_pylist()
+            filled = [g if g is not None else builder.record_json(p, i) for p, i, g in zip(pids, idx, given, strict=True)]
+            bad = bad.set_column(bad.schema.get_field_index("record_json"), "record_json",
+                                 pa.array(filled, type=pa.string()))
+            con.register("_quarantine_in", bad)
+            try:
+                con.execute(
+                    """
+                    insert into raw.quarantine (quarantine_id, payload_id, scrape_run_id, source, endpoint,
+                                                record_kind, record_index, reason_code, reason, record_json,
+                                                quarantined_at)
+                    select quarantine_id, payload_id, scrape_run_id, source, endpoint, ?, record_index,
+                           reason_code, reason, record_json, ?
+                    from _quarantine_in
+                    """,
+                    [kind.name, quarantined_at],
+                )
+            finally:
+                con.unregister("_quarantine_in")
         rows = con.execute(
             """
             select payload_id, count(*), count(*) filter (where reason_code is null),

@@ -11,7 +11,7 @@ Every field is staged as text so that one SQL pass can check types, ranges and k
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,9 +67,13 @@ class StageBuilder:
     fields: tuple[FieldSpec, ...]
     columns: dict[str, list[pa.Array]] = field(default_factory=dict)
     n_rows: int = 0
+    # payload_id -> function giving a record's original JSON by record_index (built only for the
+    # quarantined records: dumping every valid row would cost more than the validation itself)
+    json_functions: dict[str, Callable[[int], str]] = field(default_factory=dict)
 
     def add(self, *, payload_id: str, scrape_run_id: str, scraped_at: Any, source: str, endpoint: str,
-            record_index: Sequence[int], record_json: Sequence[str | None], data: dict[str, Sequence[Any]],
+            record_index: Sequence[int], record_json: Sequence[str | None] | Callable[[int], str],
+            data: dict[str, Sequence[Any]],
             pre_reason_code: Sequence[str | None] | None = None, pre_reason: Sequence[str | None] | None = None,
             context: dict[str, Any] | None = None) -> None:
         """Stage ``len(record_index)`` records; ``data`` maps field name -> raw values (missing = null)."""
@@ -86,7 +90,11 @@ class StageBuilder:
         push("source", pa.array([source] * n, type=pa.string()))
         push("endpoint", pa.array([endpoint] * n, type=pa.string()))
         push("record_index", pa.array(record_index, type=pa.int32()))
-        push("record_json", pa.array(record_json, type=pa.string()))
+        if callable(record_json):
+            self.json_functions[payload_id] = record_json
+            push("record_json", pa.nulls(n, type=pa.string()))
+        else:
+            push("record_json", pa.array(record_json, type=pa.string()))
         push("pre_reason_code", pa.array(pre_reason_code or [None] * n, type=pa.string()))
         push("pre_reason", pa.array(pre_reason or [None] * n, type=pa.string()))
         for key, value in (context or {}).items():
@@ -115,6 +123,11 @@ class StageBuilder:
                 arrays.append(pa.chunked_array(chunks))
         return pa.Table.from_arrays(arrays, names=names)
 
+    def record_json(self, payload_id: str, record_index: int) -> str | None:
+        fn = self.json_functions.get(payload_id)
+        return fn(record_index) if fn is not None else None
+
     def clear(self) -> None:
+        self.json_functions.clear()
         self.columns.clear()
         self.n_rows = 0

@@ -70,7 +70,7 @@ final as (
         -- strings
         coalesce(
             season_types_named.season,
-            {{ season_label_from_start_year("2000 + cast(substr(season_types_named.game_id, 4, 2) as " ~ dbt.type_int() ~ ")") }}
+            {{ season_label_from_game_id('season_types_named.game_id') }}
         ) as season,
         coalesce(
             {{ season_type_from_game_id('season_types_named.game_id') }},

@@ -68,3 +68,9 @@
   });
   apply();
 })();
+// Plots are drawn while the page is still laid out; fit them to their final boxes once loaded.
+window.addEventListener("load", function () {
+  "use strict";
+  if (!window.Plotly) { return; }
+  document.querySelectorAll("div.plotly-graph-div").forEach(function (div) { window.Plotly.Plots.resize(div); });
+});

@@ -97,3 +97,24 @@ def write_tables(con, store: pd.DataFrame, lines: pd.DataFrame) -> None:
     con.register("_lines", lines)
     con.execute("create or replace table analytics.player_consensus_lines as select * from _lines")
     con.unregister("_lines")
+
+
+def write_box_scores(con, store: pd.DataFrame, through: date, *, drop_player_ids: tuple[int, ...] = (),
+                     on: date | None = None) -> pd.DataFrame:
+    """``staging.stg_nba__player_game_logs`` stand-in: the store's played rows up to ``through``,
+    minus ``drop_player_ids`` on date ``on`` (players who then have a line but no box-score row)."""
+    played = store.loc[store["did_play"] & (store["game_date"] <= through)]
+    if drop_player_ids:
+        played = played.loc[~((played["game_date"] == on) & played["player_id"].isin(drop_player_ids))]
+    logs = pd.DataFrame({
+        "game_id": played["game_id"].to_numpy(),
+        "player_id": played["player_id"].astype("int64").to_numpy(),
+        "game_date": played["game_date"].to_numpy(),
+        "points": played["actual_points"].astype("int64").to_numpy(),
+        "minutes": 30.0,
+    })
+    con.execute("create schema if not exists staging")
+    con.register("_logs", logs)
+    con.execute("create or replace table staging.stg_nba__player_game_logs as select * from _logs")
+    con.unregister("_logs")
+    return logs

@@ -77,3 +77,24 @@ def test_scoring_refuses_a_model_trained_on_another_feature_list(synthetic_wareh
                                               *syn.SPEC.features[1:]))
     with pytest.raises(ModelSpecMismatchError, match="Retrain"):
         registry.load(["rolling_average_v1"], redefaulted, syn.PARAMS)
+
+
+def test_scoring_refuses_a_model_that_saw_the_scored_date(synthetic_warehouse):
+    from datetime import timedelta
+
+    from python_jobs.ml.registry import ModelFromTheFutureError
+    from python_jobs.ml.scoring import score_date
+
+    settings, store, _ = synthetic_warehouse
+    train(settings, cutoff=SCORE_DATE + timedelta(days=5), spec=syn.SPEC, params=syn.PARAMS,
+          systems=["rolling_average_v1"])
+    with pytest.raises(ModelFromTheFutureError, match="nba-props train --cutoff 2025-01-15"):
+        score_date(settings, SCORE_DATE, spec=syn.SPEC, params=syn.PARAMS, systems=["rolling_average_v1"],
+                   build=False)
+    report = score_date(settings, SCORE_DATE, spec=syn.SPEC, params=syn.PARAMS, systems=["rolling_average_v1"],
+                        build=False, allow_future_model=True)
+    assert report.n_predictions == int((store["game_date"] == SCORE_DATE).sum())
+    # a model trained for the date itself is accepted
+    train(settings, cutoff=SCORE_DATE, spec=syn.SPEC, params=syn.PARAMS, systems=["rolling_average_v1"])
+    assert score_date(settings, SCORE_DATE, spec=syn.SPEC, params=syn.PARAMS, systems=["rolling_average_v1"],
+                      build=False).n_predictions == report.n_predictions

@@ -37,7 +37,7 @@ if __name__ == "__main__":
     from python_jobs.pipeline import run_day
 
     def make_settings(warehouse_dir: Path) -> Settings:  # as tests/python/conftest.py
-        return Settings(home=PROJECT_ROOT, warehouse_dir=warehouse_dir, dbt_target="ci")
+        return Settings(home=PROJECT_ROOT, warehouse_dir=warehouse_dir, dbt_target="ci", duckdb_path=None)
 
     settings = make_settings(Path(sys.argv[1]))
     try:

@@ -15,7 +15,7 @@ from python_jobs.errors import PermanentError, TransientError
 from python_jobs.ops.clock import FakeClock
 from python_jobs.ops.config import load_ops_config
 from python_jobs.ops.guard import short_write
-from python_jobs.pipeline import PhaseTimeout, PipelineFailed, Step, StepOutcome, run_day
+from python_jobs.pipeline import PipelineFailed, Step, StepOutcome, run_day
 
 from ._synthetic import synthetic_steps
 

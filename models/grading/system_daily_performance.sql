@@ -1,0 +1,84 @@
+{{ config(materialized='table') }}
+-- Per system and game date: predictions graded, bets, hit rate with its Wilson 95% interval, MAE of
+-- the model and of the line on the same rows, and ROI at the recorded (median consensus) prices.
+{%- set z = 1.96 %}
+with
+
+accuracy as (
+    select * from {{ ref('prediction_accuracy') }}
+),
+
+counts as (
+    select
+        system_id,
+        game_date,
+        count(*) as n_predictions,
+        count(case when grade_status = 'graded' then 1 end) as n_graded,
+        count(case when grade_status = 'void' then 1 end) as n_void,
+        count(case when line_points is not null and grade_status = 'graded' then 1 end) as n_graded_with_line,
+        count(case when is_bet and grade_status = 'graded' then 1 end) as n_bets,
+        count(case when bet_result = 'void' then 1 end) as n_bets_void,
+        count(case when bet_result = 'hit' then 1 end) as hits,
+        count(case when bet_result = 'miss' then 1 end) as misses,
+        count(case when bet_result = 'push' then 1 end) as pushes,
+        count(case when bet_result in ('hit', 'miss', 'push') and profit_units is not null then 1 end)
+            as n_bets_priced,
+        sum(case when bet_result in ('hit', 'miss', 'push') then profit_units end) as profit_units,
+        avg(case when line_points is not null then absolute_error end) as mae_model,
+        avg(line_absolute_error) as mae_line,
+        avg(absolute_error) as mae_model_all_graded
+    from accuracy
+    group by system_id, game_date
+),
+
+rates as (
+    select
+        counts.*,
+        counts.hits + counts.misses as n_decided,
+        cast(counts.hits as double) / nullif(counts.hits + counts.misses, 0) as hit_rate
+    from counts
+),
+
+final as (
+    select
+        -- ids
+        system_id,
+        game_date,
+        -- counts
+        n_predictions,
+        n_graded,
+        n_void,
+        n_graded_with_line,
+        n_bets,
+        n_bets_void,
+        hits,
+        misses,
+        pushes,
+        -- numerics
+        hit_rate,
+        case
+            when n_decided > 0 then
+                (
+                    hit_rate + {{ z }} * {{ z }} / (2.0 * n_decided)
+                    - {{ z }}
+                    * sqrt(hit_rate * (1 - hit_rate) / n_decided + {{ z }} * {{ z }} / (4.0 * n_decided * n_decided))
+                ) / (1 + {{ z }} * {{ z }} / n_decided)
+        end as wilson_low,
+        case
+            when n_decided > 0 then
+                (
+                    hit_rate + {{ z }} * {{ z }} / (2.0 * n_decided)
+                    + {{ z }}
+                    * sqrt(hit_rate * (1 - hit_rate) / n_decided + {{ z }} * {{ z }} / (4.0 * n_decided * n_decided))
+                ) / (1 + {{ z }} * {{ z }} / n_decided)
+        end as wilson_high,
+        mae_model,
+        mae_line,
+        mae_model_all_graded,
+        coalesce(profit_units, 0) as profit_units,
+        n_bets_priced,
+        profit_units / nullif(n_bets_priced, 0) as roi
+    from rates
+)
+
+select * from final

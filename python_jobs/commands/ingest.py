@@ -1,0 +1,84 @@
+"""Phase 1 commands: ``nba-props ingest``, ``nba-props land-day``, ``nba-props import``."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from python_jobs.config import get_settings
+from python_jobs.errors import NbaPropsError
+
+console = Console()
+
+
+def _date(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)", param_hint=option) from None
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("ingest")
+    def ingest(
+        seasons: Annotated[list[str] | None, typer.Option(
+            "--seasons", "-s", help="season label, e.g. 2024-25 (repeatable); default: every bundled season")] = None,
+        until: Annotated[str | None, typer.Option(
+            "--until", help="last US/Eastern date whose results and lines are landed (YYYY-MM-DD)")] = None,
+    ) -> None:
+        """Land the history: LeagueGameLog and schedule per season, CommonAllPlayers, the odds snapshots."""
+        from python_jobs.ingest import ingest_history
+
+        try:
+            report = ingest_history(get_settings(), seasons=seasons or None, until=_date(until, "--until"))
+        except (NbaPropsError, ValueError) as exc:
+            typer.secho(f"ingest failed: {exc}", fg="red", err=True)
+            raise typer.Exit(1) from exc
+        console.print(report)
+        if report.status != "ok":
+            for r in report.failures:
+                typer.secho(f"  {r.request.source}/{r.request.endpoint} {r.request.params_json}: "
+                            f"{r.error_class}: {r.error_message}", fg="red", err=True)
+            raise typer.Exit(1)
+
+    @app.command("land-day")
+    def land_day_cmd(
+        game_date: Annotated[str, typer.Option("--date", "-d", help="game date D (US/Eastern, YYYY-MM-DD)")],
+    ) -> None:
+        """The morning scrape for D: yesterday's box scores, today's scoreboard, today's prop lines."""
+        from python_jobs.ingest import land_day
+
+        day = _date(game_date, "--date")
+        if day is None:
+            raise typer.BadParameter("a date is required", param_hint="--date")
+        try:
+            report = land_day(get_settings(), day)
+        except NbaPropsError as exc:
+            typer.secho(f"land-day failed: {exc}", fg="red", err=True)
+            raise typer.Exit(1) from exc
+        console.print(report)
+        if report.status != "ok":
+            for r in report.failures:
+                typer.secho(f"  {r.request.source}/{r.request.endpoint} {r.request.params_json}: "
+                            f"{r.error_class}: {r.error_message}", fg="red", err=True)
+            raise typer.Exit(1)
+
+    @app.command("import")
+    def import_cmd(
+        paths: Annotated[list[Path], typer.Argument(help="payload files (.json or .json.gz)")],
+    ) -> None:
+        """Land payload files recorded elsewhere (LeagueGameLog, Odds API event odds); exit 1 if any is rejected."""
+        from python_jobs.importer import import_paths
+
+        report = import_paths(get_settings(), paths)
+        console.print(report)
+        if report.rejected:
+            typer.secho(f"{len(report.rejected)} of {len(report.files)} file(s) rejected (see raw.quarantine)",
+                        fg="red", err=True)
+            raise typer.Exit(1)

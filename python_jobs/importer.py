@@ -1,0 +1,181 @@
+"""``nba-props import PATH...``: land payload files recorded elsewhere.
+
+Accepted (``.json`` or ``.json.gz``, gzip detected from the magic bytes too), the kind detected
+from the content, never from the file name:
+
+* stats.nba.com ``LeagueGameLog`` (player mode), ``CommonAllPlayers`` and ``ScoreboardV2`` responses
+  (``{resource, parameters, resultSets}``);
+* The Odds API v4 event odds: the plain event object with ``bookmakers``, or the historical
+  endpoint's ``{timestamp, previous_timestamp, next_timestamp, data}`` wrapper around it.
+
+A file that is not one of these (garbled, truncated, unknown shape, not UTF-8...) is *rejected*:
+its bytes are landed as ``source='file', endpoint='unknown'`` and a ``record_kind='payload'`` row
+with the reason goes to ``raw.quarantine``; the rest of the batch still lands. Importing the same
+file twice lands a duplicate (same source/endpoint/params/sha256) and loads nothing new.
+"""
+
+from __future__ import annotations
+
+import gzip
+import logging
+import time as _time
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.table import Table
+
+from python_jobs.config import Settings
+from python_jobs.errors import PayloadError
+from python_jobs.landing import LandingSession
+from python_jobs.scrapers.base import Fetched, ScrapeRequest, ScrapeResult
+from python_jobs.validation.envelopes import load_json
+from python_jobs.warehouse.connection import connect
+
+log = logging.getLogger(__name__)
+GZIP_MAGIC = b"\x1f\x8b"
+MAX_FILE_BYTES = 512 * 1024 * 1024
+
+
+@dataclass
+class ImportedFile:
+    path: str
+    kind: str | None  # 'stats_nba/leaguegamelog', ... ; None when rejected
+    status: str  # 'landed' | 'duplicate' | 'rejected'
+    reason: str | None = None
+    records: int = 0
+    valid: int = 0
+    quarantined: int = 0
+    result: ScrapeResult | None = field(default=None, repr=False)
+
+
+@dataclass
+class ImportReport:
+    scrape_run_id: str
+    status: str
+    seconds: float
+    files: list[ImportedFile]
+
+    @property
+    def rejected(self) -> list[ImportedFile]:
+        return [f for f in self.files if f.status == "rejected"]
+
+    @property
+    def n_records_valid(self) -> int:
+        return sum(f.valid for f in self.files)
+
+    @property
+    def n_records_quarantined(self) -> int:
+        return sum(f.quarantined for f in self.files)
+
+    def __rich__(self) -> Table:
+        table = Table(title=f"import {self.scrape_run_id[:12]}: {self.status}, {len(self.files)} file(s), "
+                            f"{len(self.rejected)} rejected")
+        for col in ("file", "kind", "status", "valid", "quarantined", "reason"):
+            table.add_column(col, justify="right" if col in ("valid", "quarantined") else "left",
+                             overflow="fold")
+        for f in self.files:
+            status = {"rejected": "[red]rejected[/red]", "duplicate": "[yellow]duplicate[/yellow]"}.get(
+                f.status, "[green]landed[/green]")
+            table.add_row(f.path, f.kind or "-", status, f"{f.valid:,}", f"{f.quarantined:,}", f.reason or "")
+        return table
+
+
+def decode_file_bytes(name: str, data: bytes) -> bytes:
+    """The payload bytes of a .json or .json.gz file (gzip recognised by its magic bytes)."""
+    if data[:2] == GZIP_MAGIC:
+        try:
+            return gzip.decompress(data)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise PayloadError(f"corrupt gzip data ({exc})", reason_code="invalid_gzip") from None
+    return data
+
+
+def detect_kind(obj: Any) -> tuple[str, str, dict[str, Any]]:
+    """(source, endpoint, params) of a decoded payload, from its content; PayloadError if unknown."""
+    if isinstance(obj, dict) and isinstance(obj.get("resultSets"), list):
+        names = {str(rs.get("name", "")).lower(): rs for rs in obj["resultSets"] if isinstance(rs, dict)}
+        params = obj.get("parameters") if isinstance(obj.get("parameters"), dict) else {}
+        if "leaguegamelog" in names:
+            headers = {str(h).upper() for h in names["leaguegamelog"].get("headers") or []}
+            if "PLAYER_ID" not in headers:
+                raise PayloadError("LeagueGameLog in team mode (no PLAYER_ID header): only player mode is imported",
+                                   reason_code="unknown_shape")
+            return "stats_nba", "leaguegamelog", params
+        if "commonallplayers" in names:
+            return "stats_nba", "commonallplayers", params
+        if "gameheader" in names:
+            return "stats_nba", "scoreboardv2", params
+        raise PayloadError(f"stats.nba.com payload with unsupported resultSets {sorted(names)}",
+                           reason_code="unknown_shape")
+    inner = obj.get("data") if isinstance(obj, dict) and "timestamp" in obj and "data" in obj else obj
+    if isinstance(inner, dict) and "bookmakers" in inner and "id" in inner:
+        params: dict[str, Any] = {"event_id": inner.get("id")}
+        if inner is not obj:
+            params["date"] = obj.get("timestamp")
+        return "odds_api", "event_odds", params
+    shape = type(obj).__name__ if not isinstance(obj, dict) else f"object with keys {sorted(obj)[:8]}"
+    raise PayloadError(f"unknown payload kind ({shape}): expected a stats.nba.com LeagueGameLog or an "
+                       "Odds API v4 event-odds payload", reason_code="unknown_payload_kind")
+
+
+def import_paths(settings: Settings, paths: Sequence[Path | str], *, correlation_id: str | None = None
+                 ) -> ImportReport:
+    """Land every file of the batch; reject (and quarantine) the ones that are not known payloads."""
+    started = _time.perf_counter()
+    files: list[ImportedFile] = []
+    with connect(settings) as con:
+        session = LandingSession(con, settings, command="import", transport="file", correlation_id=correlation_id)
+        try:
+            for p in paths:
+                files.append(_import_one(session, settings, Path(p)))
+        except BaseException as exc:
+            session.finish(error=exc)
+            raise
+        status = session.finish()
+    for f in files:  # counts are known after the flush
+        if f.result is not None and f.status != "rejected":
+            f.records, f.valid, f.quarantined = f.result.n_records, f.result.n_valid, f.result.n_quarantined
+    if any(f.status == "rejected" for f in files) and status == "ok":
+        status = "partial"
+        with connect(settings) as con:
+            con.execute("update raw.scrape_runs set status = 'partial' where scrape_run_id = ?",
+                        [session.scrape_run_id])
+    return ImportReport(session.scrape_run_id, status, _time.perf_counter() - started, files)
+
+
+def _import_one(session: LandingSession, settings: Settings, path: Path) -> ImportedFile:
+    shown = str(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise PayloadError(f"{size:,} bytes is over the {MAX_FILE_BYTES:,}-byte limit", reason_code="file_too_large")
+        raw = path.read_bytes()
+    except (OSError, PayloadError) as exc:
+        code = exc.reason_code if isinstance(exc, PayloadError) else "unreadable_file"
+        session.quarantine_payload(None, "file", "unknown", code, f"{shown}: {exc}", None)
+        return ImportedFile(shown, None, "rejected", f"{code}: {exc}")
+    try:
+        body = decode_file_bytes(path.name, raw)
+        obj = load_json(body)
+        source, endpoint, params = detect_kind(obj)
+    except PayloadError as exc:
+        # land the bytes as received and quarantine the whole file (once: a re-import is a duplicate)
+        request = ScrapeRequest("file", "unknown", {"file": path.name})
+        fetched = Fetched(request=request, body=raw, origin=shown, fetched_at=settings.utcnow())
+        result, _ = session.land(fetched, parse=False)
+        if not result.is_duplicate:
+            session.quarantine_payload(result.payload_id, "file", "unknown", exc.reason_code,
+                                       f"{path.name}: {exc}", raw)
+        log.error("rejected %s: %s", shown, exc)
+        return ImportedFile(shown, None, "rejected", f"{exc.reason_code}: {exc}", result=result)
+    fetched = Fetched(request=ScrapeRequest(source, endpoint, params), body=body, origin=shown,  # type: ignore[arg-type]
+                      fetched_at=settings.utcnow())
+    result, _ = session.land(fetched)
+    if result.status == "failed":  # the envelope was recognised but is invalid: quarantined by land()
+        return ImportedFile(shown, f"{source}/{endpoint}", "rejected", f"{result.error_class}: {result.error_message}",
+                            result=result)
+    status = "duplicate" if result.is_duplicate else "landed"
+    return ImportedFile(shown, f"{source}/{endpoint}", status, result=result)

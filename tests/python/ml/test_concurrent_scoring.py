@@ -1,0 +1,46 @@
+"""Two processes scoring the same date at the same time: one row per key, the later run wins."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+from pathlib import Path
+
+from python_jobs.ml.scoring import score_date
+from python_jobs.ml.training import train
+from python_jobs.warehouse.connection import connect
+from tests.python.conftest import make_settings
+from tests.python.ml import synthetic as syn
+from tests.python.ml.conftest import SCORE_DATE
+
+
+def _score_in_child(warehouse_dir: str, name: str) -> str:
+    os.environ.pop("NBA_PROPS_DUCKDB_PATH", None)
+    settings = make_settings(Path(warehouse_dir))
+    return score_date(settings, SCORE_DATE, correlation_id=name, spec=syn.SPEC, params=syn.PARAMS).prediction_run_id
+
+
+def test_concurrent_scoring_never_duplicates(tmp_path):
+    settings = make_settings(tmp_path / "warehouse")
+    store = syn.make_store()
+    with connect(settings) as con:
+        syn.write_tables(con, store, syn.make_lines(store, [SCORE_DATE]))
+    train(settings, cutoff=SCORE_DATE, spec=syn.SPEC, params=syn.PARAMS)
+
+    ctx = mp.get_context("spawn")
+    with ctx.Pool(2) as pool:
+        runs = pool.starmap(_score_in_child, [(str(settings.warehouse_dir), "first"),
+                                              (str(settings.warehouse_dir), "second")])
+    assert len(set(runs)) == 2
+    n_day = int((store["game_date"] == SCORE_DATE).sum())
+    with connect(settings) as con:
+        n_rows, n_keys = con.execute(
+            "select count(*), count(distinct (system_id, player_id, game_date, line_source)) "
+            "from predictions.player_prop_predictions").fetchone()
+        raw_runs = con.execute(
+            "select prediction_run_id, max(scored_at) from raw.prediction_scores group by 1 order by 2").fetchall()
+        merged_runs = con.execute(
+            "select distinct prediction_run_id from predictions.player_prop_predictions").fetchall()
+    assert n_rows == n_keys == 3 * n_day
+    assert {r for r, _ in raw_runs} == set(runs)
+    assert merged_runs == [(raw_runs[-1][0],)]  # the run scored last is the one kept

@@ -1,0 +1,122 @@
+"""The generated site in headless Chromium (Playwright's sync API on the system Chromium).
+
+Skipped only when no Chromium binary exists (CI installs it with .ci/browser-deps.sh).
+Screenshots are kept in test-artifacts/report/ (git-ignored).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from python_jobs.config import PROJECT_ROOT, Settings
+from python_jobs.report import generate_report
+from python_jobs.report.browser import PageErrors, chromium, find_chromium, wait_for_plots
+from tests.python.report import synthetic
+from tests.python.report.conftest import synthetic_settings
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(find_chromium() is None, reason="no Chromium binary (install the Debian package `chromium` "
+                                                       "with .ci/browser-deps.sh, or set NBA_PROPS_CHROMIUM)"),
+]
+ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "report"
+D = synthetic.REPORT_DATE
+# page -> how many plots it must draw
+PAGES = {"index.html": 0, "performance.html": 9, "health.html": 2, "players.html": 0, "players/201.html": 1}
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Path]:
+    root = tmp_path_factory.mktemp("report-browser")
+    settings = synthetic_settings(root / "wh")
+    backtest = root / "backtest.json"
+    backtest.write_text(json.dumps(synthetic.backtest_doc()))
+    return settings, generate_report(settings, D, output_dir=root / "site", backtest=backtest).output_dir
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with chromium() as b:
+        yield b
+
+
+@pytest.fixture
+def page(browser):
+    p = browser.new_page(viewport={"width": 1400, "height": 900})
+    errors = PageErrors()
+    errors.attach(p)
+    p.errors = errors
+    yield p
+    p.close()
+
+
+@pytest.mark.parametrize("name, n_plots", PAGES.items())
+def test_page_loads_without_errors_and_draws_every_plot(site, page, name: str, n_plots: int):
+    _, out = site
+    page.goto((out / name).as_uri())
+    page.wait_for_load_state("load")
+    drawn = wait_for_plots(page)
+    assert drawn == n_plots
+    assert page.locator("div.plotly-graph-div svg.main-svg").count() >= n_plots
+    assert page.errors.messages == []
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name.replace('/', '_')}.png"), full_page=True)
+
+
+def test_picks_table_has_one_row_per_prediction_and_filters(site, page):
+    settings, out = site
+    con = duckdb.connect(str(settings.database_path), read_only=True)
+    n = con.execute("select count(*) from predictions.player_prop_predictions where game_date = ?", [D]).fetchone()[0]
+    n_catboost = con.execute("select count(*) from predictions.player_prop_predictions where game_date = ? and "
+                             "system_id = 'catboost_v1' and recommendation <> 'NO_LINE'", [D]).fetchone()[0]
+    con.close()
+    page.goto((out / "index.html").as_uri())
+    rows = page.locator("#picks tbody tr")
+    visible = page.locator("#picks tbody tr:visible")
+    assert rows.count() == n == 12
+    assert visible.count() == 10  # NO_LINE hidden by default
+    assert page.locator("#f-count").inner_text() == "10 of 12 predictions shown"
+    page.uncheck("#f-hide-noline")
+    assert visible.count() == 12
+    page.check("#f-hide-noline")
+    page.select_option("#f-system", "catboost_v1")
+    assert visible.count() == n_catboost == 5
+    page.select_option("#f-rec", "BET")
+    assert visible.count() == 3
+    assert sorted(visible.locator("td:nth-child(11)").all_inner_texts()) == ["OVER", "OVER", "UNDER"]
+    page.select_option("#f-rec", "")
+    page.select_option("#f-system", "")
+    page.fill("#f-search", "charlie")
+    assert visible.count() == 2
+    page.fill("#f-search", "")
+    page.check("#f-stale")
+    assert visible.count() == 2 and set(visible.locator("td:first-child").all_inner_texts()) == {"Charlie Clutch"}
+    page.uncheck("#f-stale")
+    page.fill("#f-minconf", "60")
+    assert visible.count() == 3  # 63, 60.5, 66
+    page.fill("#f-minconf", "")
+    # sorting by edge (numeric, descending on the second click)
+    header = page.locator("#picks thead th", has_text="Edge")
+    header.click()
+    header.click()
+    edges = [float(t) for t in visible.locator("td:nth-child(9)").all_inner_texts()]
+    assert edges == sorted(edges, reverse=True) and edges[0] == 3.0
+    assert page.errors.messages == []
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "picks-sorted-by-edge.png"))
+
+
+def test_links_between_pages_work_from_disk(site, page):
+    _, out = site
+    page.goto((out / "index.html").as_uri())
+    page.click("text=Alpha Ace >> nth=0")
+    page.wait_for_load_state("load")
+    assert page.url.endswith("/players/201.html")
+    assert page.locator("h1").inner_text() == "Alpha Ace"
+    page.click("nav >> text=Data health")
+    assert page.url.endswith("/health.html")
+    assert page.errors.messages == []

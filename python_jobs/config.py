@@ -6,7 +6,6 @@ and are stored as ``SecretStr`` so they never appear in logs or reprs.
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -71,11 +70,13 @@ def reset_settings() -> None:
 
 
 def dbt_env(settings: Settings) -> dict[str, str]:
-    """Environment variables dbt needs (profiles.yml reads them)."""
-    env = {
+    """Environment variables dbt needs (profiles.yml reads them).
+
+    Pure: the caller decides how long they apply (``run_dbt`` sets them for one invocation and
+    restores the previous values, so a later ``Settings()`` is never redirected to this database).
+    """
+    return {
         "NBA_PROPS_DUCKDB_PATH": str(settings.database_path),
         "DBT_TARGET": settings.dbt_target,
         "DBT_PROFILES_DIR": str(settings.home),
     }
-    os.environ.update(env)
-    return env

@@ -7,6 +7,9 @@ first take ~0.4 s. Every Python entry point (CLI, flows, tests, bench) goes thro
 from __future__ import annotations
 
 import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +40,39 @@ class DbtOutcome:
 _runner_cache: dict[str, Any] = {}
 
 
+@contextmanager
+def _scoped_env(env: dict[str, str]) -> Iterator[None]:
+    """Set ``env`` for the duration of one dbt invocation, then restore what was there."""
+    previous = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        for k, v in previous.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def release_dbt_duckdb() -> None:
+    """Close the DuckDB instance dbt-duckdb keeps open for the life of the process.
+
+    dbt-duckdb holds its environment (and the file's write lock) in a class attribute after an
+    in-process invocation. Released after every invocation so the same process (or another one
+    waiting on a lock) can open the file, and a later invocation against another database file
+    never reuses this one. The next ``run_dbt`` reopens it (milliseconds).
+    """
+    try:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    except ImportError:  # the prod target runs on dbt-bigquery only
+        return
+    with DuckDBConnectionManager._LOCK:
+        env, DuckDBConnectionManager._ENV = DuckDBConnectionManager._ENV, None
+    if env is not None:
+        env.close()
+
+
 def _runner(settings: Settings):
     from dbt.cli.main import dbtRunner
 
@@ -56,7 +92,6 @@ def run_dbt(args: list[str], settings: Settings | None = None, *, check: bool = 
     import json
 
     settings = settings or get_settings()
-    dbt_env(settings)
     full = list(args) + [
         "--project-dir", str(settings.home),
         "--profiles-dir", str(settings.home),
@@ -69,7 +104,11 @@ def run_dbt(args: list[str], settings: Settings | None = None, *, check: bool = 
     if args and args[0] in {"build", "run", "test", "seed", "snapshot", "source"}:
         full += ["--threads", str(settings.threads)]
     log.info("dbt %s", " ".join(args))
-    res = _runner(settings).invoke(full)
+    with _scoped_env(dbt_env(settings)):
+        try:
+            res = _runner(settings).invoke(full)
+        finally:
+            release_dbt_duckdb()
     results = []
     failures: list[str] = []
     if res.result is not None and hasattr(res.result, "results"):

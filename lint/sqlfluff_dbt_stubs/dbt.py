@@ -56,3 +56,7 @@ def __getattr__(name: str):
     if name.startswith("__"):
         raise AttributeError(name)
     return call(name)
+
+
+def dateadd(datepart: Any, interval: Any, from_date_or_timestamp: Any) -> str:
+    return f"date_add({from_date_or_timestamp}, interval ({interval}) {datepart})"

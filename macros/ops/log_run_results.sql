@@ -5,9 +5,14 @@
     {%- if not execute or results | length == 0 -%}
         {{ return('') }}
     {%- endif -%}
-    {%- set log_relation = adapter.get_relation(database=target.database, schema='raw', identifier='pipeline_execution_log') -%}
+    {%- set log_relation = adapter.get_relation(
+        database=target.database, schema='raw', identifier='pipeline_execution_log'
+    ) -%}
     {%- if log_relation is none -%}
-        {{ log("nba_props: raw.pipeline_execution_log does not exist; dbt results not logged (any nba-props Python job creates it)", info=true) }}
+        {{ log(
+            "nba_props: raw.pipeline_execution_log does not exist; dbt results not logged"
+            ~ " (any nba-props Python job creates it)", info=true
+        ) }}
         {{ return('') }}
     {%- endif -%}
     {%- set run_id = var('pipeline_run_id', none) or invocation_id -%}
@@ -20,12 +25,14 @@
         {%- set node = res.node -%}
         {%- set phase = namespace(value=none) -%}
         {#- a test takes the phase of the model it tests (generic tests do not inherit folder tags) -#}
-        {%- set attached = graph.nodes.get(node.attached_node) if node.resource_type == 'test' and node.attached_node else none -%}
+        {%- set is_attached_test = node.resource_type == 'test' and node.attached_node -%}
+        {%- set attached = graph.nodes.get(node.attached_node) if is_attached_test else none -%}
         {%- set tags = node.tags + (attached.tags if attached else []) -%}
         {%- for tag in tags if phase.value is none and tag in phase_tags -%}
             {%- set phase.value = tag -%}
         {%- endfor -%}
-        {%- set is_gate = node.resource_type == 'source' or (node.resource_type == 'test' and (node.sources | length) > 0) -%}
+        {%- set is_source_test = node.resource_type == 'test' and (node.sources | length) > 0 -%}
+        {%- set is_gate = node.resource_type == 'source' or is_source_test -%}
         {%- set phase_name = phase.value or ('gate' if is_gate else none) or var('pipeline_phase', none) or 'dbt' -%}
         {%- set starts = res.timing | map(attribute='started_at') | reject('none') | list -%}
         {%- set ends = res.timing | map(attribute='completed_at') | reject('none') | list -%}

@@ -2,8 +2,9 @@
 
 {#- One consensus points line per resolved player and game date (docs/CONTRACTS.md): each book's
     main line (stg is_main_line) from its latest snapshot, then the median across books.
-    over_price / under_price are the medians of those main lines' American prices, rounded to an
-    integer. Unresolved lines are not in here (see unresolved_prop_player_names). -#}
+    over_price / under_price are the medians of those main lines' prices taken in implied-probability
+    space and converted back to American odds, rounded to an integer (a median of -110 and +110 is
+    then +100 / -100, never 0). Unresolved lines are not in here (see unresolved_prop_player_names). -#}
 
 with
 
@@ -37,8 +38,10 @@ with_medians as (
     select
         book_main_lines.*,
         {{ median_over('line_points', ['player_id', 'game_date']) }} as median_line_points,
-        {{ median_over('over_price', ['player_id', 'game_date']) }} as median_over_price,
-        {{ median_over('under_price', ['player_id', 'game_date']) }} as median_under_price
+        {{ median_over(american_odds_to_implied_probability('over_price'), ['player_id', 'game_date']) }}
+            as median_over_probability,
+        {{ median_over(american_odds_to_implied_probability('under_price'), ['player_id', 'game_date']) }}
+            as median_under_probability
     from book_main_lines
 ),
 
@@ -48,8 +51,8 @@ aggregated as (
         game_date,
         min(home_team_id) as home_team_id,
         max(median_line_points) as consensus_line_points,
-        max(median_over_price) as median_over_price,
-        max(median_under_price) as median_under_price,
+        max(median_over_probability) as median_over_probability,
+        max(median_under_probability) as median_under_probability,
         count(*) as n_books,
         string_agg(bookmaker_key, ',' order by bookmaker_key) as bookmaker_keys,
         max(captured_at) as latest_captured_at
@@ -72,8 +75,12 @@ final as (
         -- numerics
         aggregated.consensus_line_points,
         aggregated.n_books,
-        cast(round(aggregated.median_over_price) as {{ dbt.type_int() }}) as over_price,
-        cast(round(aggregated.median_under_price) as {{ dbt.type_int() }}) as under_price,
+        cast(round(
+            {{ implied_probability_to_american_odds('aggregated.median_over_probability') }}
+        ) as {{ dbt.type_int() }}) as over_price,
+        cast(round(
+            {{ implied_probability_to_american_odds('aggregated.median_under_probability') }}
+        ) as {{ dbt.type_int() }}) as under_price,
 
         -- timestamps
         aggregated.latest_captured_at

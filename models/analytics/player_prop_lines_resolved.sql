@@ -66,7 +66,7 @@ distinct_names as (
         player_name
     from player_games
 
-    union
+    union distinct
 
     select distinct
         player_id,
@@ -103,7 +103,7 @@ name_candidates as (
     inner join aliases
         on line_contexts_split.player_name_normalized = aliases.alias_name_normalized
 
-    union
+    union distinct
 
     select
         line_contexts_split.player_name_raw,

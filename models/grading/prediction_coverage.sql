@@ -21,7 +21,7 @@ rejects as (
 evaluated_dates as (
     select distinct game_date from predictions
     {%- if run_date %}
-        union
+        union distinct
         select cast('{{ run_date }}' as date) as game_date
     {%- endif %}
 ),

@@ -5,32 +5,32 @@
 with
 
 {% if feature_store is not none -%}
-feature_store as (
-    select * from {{ feature_store }}
-),
+    feature_store as (
+        select * from {{ feature_store }}
+    ),
 
-per_date as (
-    select
-        game_date,
-        count(*) as n_feature_rows,
-        sum(case when is_stale then 1 else 0 end) as n_stale_rows,
-        sum(case when missing_features <> '' then 1 else 0 end) as n_rows_missing_features,
-        avg(feature_quality_score) as avg_feature_quality_score,
-        max(features_computed_at) as latest_features_computed_at
-    from feature_store
-    group by game_date
-),
+    per_date as (
+        select
+            game_date,
+            count(*) as n_feature_rows,
+            sum(case when is_stale then 1 else 0 end) as n_stale_rows,
+            sum(case when missing_features <> '' then 1 else 0 end) as n_rows_missing_features,
+            avg(feature_quality_score) as avg_feature_quality_score,
+            max(features_computed_at) as latest_features_computed_at
+        from feature_store
+        group by game_date
+    ),
 {%- else -%}
-per_date as (
-    select
-        cast(null as date) as game_date,
-        0 as n_feature_rows,
-        0 as n_stale_rows,
-        0 as n_rows_missing_features,
-        cast(null as {{ dbt.type_float() }}) as avg_feature_quality_score,
-        cast(null as {{ dbt.type_timestamp() }}) as latest_features_computed_at
-    where false
-),
+    per_date as (
+        select
+            cast(null as date) as game_date,
+            0 as n_feature_rows,
+            0 as n_stale_rows,
+            0 as n_rows_missing_features,
+            cast(null as {{ dbt.type_float() }}) as avg_feature_quality_score,
+            cast(null as {{ dbt.type_timestamp() }}) as latest_features_computed_at
+        where false
+    ),
 {%- endif %}
 
 final as (

@@ -16,7 +16,7 @@ latest_completion as (
         *,
         row_number() over (
             partition by game_date, phase
-            order by recorded_at desc, completion_id
+            order by recorded_at desc, completion_id asc
         ) as recency_rank
     from phase_completions
 ),
@@ -29,7 +29,7 @@ latest_step as (
         finished_at as last_step_finished_at,
         row_number() over (
             partition by game_date, phase
-            order by finished_at desc, log_id
+            order by finished_at desc, log_id asc
         ) as recency_rank
     from execution_log
     where node_type = 'step' and game_date is not null
@@ -38,7 +38,11 @@ latest_step as (
 final as (
     select
         -- ids
-        {{ dbt.hash(dbt.concat(["cast(latest_completion.game_date as " ~ dbt.type_string() ~ ")", "'|'", "latest_completion.phase"])) }} as phase_completion_id,
+        {{ dbt.hash(dbt.concat([
+            "cast(latest_completion.game_date as " ~ dbt.type_string() ~ ")",
+            "'|'",
+            "latest_completion.phase",
+        ])) }} as phase_completion_id,
         latest_completion.run_id,
         latest_completion.correlation_id,
         latest_completion.phase,

@@ -8,69 +8,69 @@
 with
 
 {% if consensus is not none and predictions is not none -%}
-consensus_lines as (
-    select * from {{ consensus }}
-),
+    consensus_lines as (
+        select * from {{ consensus }}
+    ),
 
-predictions as (
-    select * from {{ predictions }}
-),
+    predictions as (
+        select * from {{ predictions }}
+    ),
 
-evaluated_dates as (
-    select distinct game_date from predictions
-    {%- if run_date %}
-    union
-    select cast('{{ run_date }}' as date) as game_date
-    {%- endif %}
-),
+    evaluated_dates as (
+        select distinct game_date from predictions
+        {%- if run_date %}
+            union distinct
+            select cast('{{ run_date }}' as date) as game_date
+        {%- endif %}
+    ),
 
-lined_players as (
-    select distinct
-        consensus_lines.game_date,
-        consensus_lines.player_id
-    from consensus_lines
-    inner join evaluated_dates
-        on consensus_lines.game_date = evaluated_dates.game_date
-    where consensus_lines.consensus_line_points is not null
-),
+    lined_players as (
+        select distinct
+            consensus_lines.game_date,
+            consensus_lines.player_id
+        from consensus_lines
+        inner join evaluated_dates
+            on consensus_lines.game_date = evaluated_dates.game_date
+        where consensus_lines.consensus_line_points is not null
+    ),
 
-systems as (
-    select distinct system_id from predictions
-),
+    systems as (
+        select distinct system_id from predictions
+    ),
 
-predicted as (
-    select distinct
-        system_id,
-        player_id,
-        game_date
-    from predictions
-    where line_source <> 'none'
-),
+    predicted as (
+        select distinct
+            system_id,
+            player_id,
+            game_date
+        from predictions
+        where line_source <> 'none'
+    ),
 
-per_system as (
-    select
-        lined_players.game_date,
-        systems.system_id,
-        count(*) as n_players_with_line,
-        count(predicted.player_id) as n_players_predicted
-    from lined_players
-    cross join systems
-    left join predicted
-        on
-            lined_players.game_date = predicted.game_date
-            and lined_players.player_id = predicted.player_id
-            and systems.system_id = predicted.system_id
-    group by lined_players.game_date, systems.system_id
-),
+    per_system as (
+        select
+            lined_players.game_date,
+            systems.system_id,
+            count(*) as n_players_with_line,
+            count(predicted.player_id) as n_players_predicted
+        from lined_players
+        cross join systems
+        left join predicted
+            on
+                lined_players.game_date = predicted.game_date
+                and lined_players.player_id = predicted.player_id
+                and systems.system_id = predicted.system_id
+        group by lined_players.game_date, systems.system_id
+    ),
 {%- else -%}
-per_system as (
-    select
-        cast(null as date) as game_date,
-        cast(null as {{ dbt.type_string() }}) as system_id,
-        0 as n_players_with_line,
-        0 as n_players_predicted
-    where false
-),
+    per_system as (
+        select
+            cast(null as date) as game_date,
+            cast(null as {{ dbt.type_string() }}) as system_id,
+            0 as n_players_with_line,
+            0 as n_players_predicted
+        where false
+    ),
 {%- endif %}
 
 final as (

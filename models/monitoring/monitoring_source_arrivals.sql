@@ -19,7 +19,8 @@ latest as (
 final as (
     select
         -- ids
-        {{ dbt.hash(dbt.concat(["cast(game_date as " ~ dbt.type_string() ~ ")", "'|'", "source_name"])) }} as source_arrival_id,
+        {{ dbt.hash(dbt.concat(["cast(game_date as " ~ dbt.type_string() ~ ")", "'|'", "source_name"])) }}
+            as source_arrival_id,
         run_id,
         correlation_id,
         source_name,

@@ -13,6 +13,7 @@ are no-ops through their idempotency keys).
 
 from __future__ import annotations
 
+import os
 import time
 from datetime import date, timedelta
 
@@ -29,9 +30,11 @@ console = Console()
 def run_demo(settings: Settings, dates: tuple[date, ...] = DEMO_DATES) -> int:
     """Run the demo; returns the process exit code (0 ok, 2 when a run ended with a failing SLO)."""
     from python_jobs.ingest import ingest_history
-    from python_jobs.pipeline import run_day
+    from python_jobs.pipeline import PipelineFailed, run_day
     from python_jobs.report.generator import generate_report
 
+    # dbt's per-node lines go to warehouse/logs/dbt.log; the console keeps the run summaries
+    os.environ.setdefault("DBT_QUIET", "true")
     exit_code = 0
     t0 = time.monotonic()
     until = dates[0] - timedelta(days=1)
@@ -41,12 +44,13 @@ def run_demo(settings: Settings, dates: tuple[date, ...] = DEMO_DATES) -> int:
 
     for i, day in enumerate(dates, start=2):
         console.rule(f"[bold]{i}. daily pipeline for {day}")
-        result = run_day(settings, day, flow="demo")
-        console.print(f"run {result.run_id}: [bold]{result.status}[/bold]")
-        for step in getattr(result, "steps", []):
-            console.print(f"  {step.name:<12} {step.status:<8} {step.seconds:6.1f} s  rows={step.rows_out}")
-        for alert in getattr(result, "alerts", []):
-            console.print(f"  [yellow]alert[/yellow] {alert}")
+        try:
+            result = run_day(settings, day, flow="demo")
+        except PipelineFailed as exc:
+            _print_run(exc.result)
+            console.print(f"[red]{exc}[/red]  (stack trace in the log; `nba-props status` shows the run)")
+            raise
+        _print_run(result)
         if result.status == "slo_failed":
             exit_code = 2
 
@@ -58,12 +62,20 @@ def run_demo(settings: Settings, dates: tuple[date, ...] = DEMO_DATES) -> int:
     return exit_code
 
 
+def _print_run(result) -> None:
+    console.print(f"run {result.run_id}: [bold]{result.status}[/bold]")
+    for step in result.steps:
+        rows = "" if step.rows_out is None else f"rows={step.rows_out}"
+        console.print(f"  {step.name:<12} {step.status:<8} {step.seconds:6.1f} s  {rows}")
+    for alert in result.alerts:
+        console.print(f"  [yellow]alert[/yellow] {alert}")
+
+
 def _print_grades(settings: Settings, graded_dates: tuple[date, ...]) -> None:
     """The graded performance of the demo's finished dates, per system."""
     from python_jobs.warehouse.connection import connect
 
-    con = connect(settings, read_only=True)
-    try:
+    with connect(settings, read_only=True) as con:
         rows = con.execute(
             """
             select game_date, system_id, n_predictions, n_bets, hits, hit_rate, mae_model, mae_line
@@ -73,8 +85,6 @@ def _print_grades(settings: Settings, graded_dates: tuple[date, ...]) -> None:
             """,
             [list(graded_dates)],
         ).fetchall()
-    finally:
-        con.close()
     table = Table(title="Graded predictions (break-even hit rate at -110: 52.38%)")
     for col in ("date", "system", "predictions", "bets", "hits", "hit rate", "MAE model", "MAE line"):
         table.add_column(col)

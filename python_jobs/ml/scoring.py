@@ -143,11 +143,8 @@ def score_date(settings: Settings, game_date: date, correlation_id: str | None =
         )
         log.info("scored %s: %s rows, rejected %s", game_date, report.n_scored, report.n_rejected)
         if build:
-            try:
-                run_dbt(["build", "--selector", "phase5"], settings,
-                        vars={"run_date": str(game_date), "correlation_id": correlation_id})
-            finally:
-                release_dbt_duckdb()
+            run_dbt(["build", "--selector", "phase5"], settings,
+                    vars={"run_date": str(game_date), "correlation_id": correlation_id})
             report.dbt_built = True
     return report
 
@@ -162,21 +159,6 @@ def check_model_dates(loaded: dict[str, LoadedModel], game_date: date, allow_fut
             f"that date. Train a model for it (`nba-props train --cutoff {game_date}`) or pass "
             "allow_future_model=True (`--allow-future-model`) knowingly."
         )
-
-
-def release_dbt_duckdb() -> None:
-    """Close the DuckDB instance dbt-duckdb keeps open for the life of the process.
-
-    dbt-duckdb holds its environment (and the file's write lock) in a class attribute after an
-    in-process invocation; without this, a second scorer *process* waiting on the scoring lock
-    would get the lock but not the DuckDB file. The next run_dbt in this process reopens it.
-    """
-    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
-
-    with DuckDBConnectionManager._LOCK:
-        env, DuckDBConnectionManager._ENV = DuckDBConnectionManager._ENV, None
-    if env is not None:
-        env.close()
 
 
 _SCORE_INSERT = ["prediction_run_id", "correlation_id", *SCORE_COLUMNS, "scored_at"]

@@ -17,6 +17,7 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 def make_settings(warehouse_dir: Path, **overrides) -> Settings:
     """Settings pointing at a private warehouse directory (own DuckDB file, dbt target, models)."""
     warehouse_dir.mkdir(parents=True, exist_ok=True)
+    overrides.setdefault("duckdb_path", warehouse_dir / "nba_props.duckdb")
     return Settings(home=PROJECT_ROOT, warehouse_dir=warehouse_dir, dbt_target="ci", **overrides)
 
 
@@ -49,6 +50,10 @@ def copy_warehouse(source: Settings, destination: Path) -> Settings:
     """A private, writable copy of a built warehouse (DuckDB file only; dbt target is rebuilt)."""
     import shutil
 
+    import duckdb
+
+    with duckdb.connect(str(source.database_path)) as con:
+        con.execute("checkpoint")  # fold any write-ahead log into the file before copying it
     settings = make_settings(destination)
     shutil.copyfile(source.database_path, settings.database_path)
     return settings

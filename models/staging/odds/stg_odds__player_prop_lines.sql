@@ -22,6 +22,14 @@ teams as (
     select * from {{ ref('teams') }}
 ),
 
+scheduled_games as (
+    select
+        game_date,
+        home_team_id,
+        away_team_id
+    from {{ ref('stg_nba__schedule_games') }}
+),
+
 keyed_rows as (
     select
         source_rows.*,
@@ -67,8 +75,21 @@ lines as (
         latest_rows.*,
         home_teams.team_id as home_team_id,
         away_teams.team_id as away_team_id,
+        -- game date rule: the ET date of commence_time; without one (the bundled lines), the
+        -- date of the scheduled game between the two teams on or up to 3 days after the capture
+        -- date (lines are posted the day before around the All-Star break); else the capture date
         coalesce(
             {{ to_us_eastern_date('latest_rows.commence_time') }},
+            (
+                select min(scheduled_games.game_date)
+                from scheduled_games
+                where
+                    scheduled_games.home_team_id = home_teams.team_id
+                    and scheduled_games.away_team_id = away_teams.team_id
+                    and scheduled_games.game_date
+                    between {{ to_us_eastern_date('latest_rows.captured_at') }}
+                    and {{ dbt.dateadd('day', 3, to_us_eastern_date('latest_rows.captured_at')) }}
+            ),
             {{ to_us_eastern_date('latest_rows.captured_at') }}
         ) as game_date,
         latest_rows.over_price is not null and latest_rows.under_price is not null as is_two_sided,

@@ -12,13 +12,6 @@ from tests.python.ml import synthetic as syn
 SCORE_DATE = date(2025, 1, 15)
 
 
-@pytest.fixture(autouse=True)
-def _no_leaked_duckdb_path(monkeypatch):
-    """``dbt_env`` exports NBA_PROPS_DUCKDB_PATH into os.environ, and Settings reads it back: the
-    next test's tmp settings would silently point at the previous test's DuckDB file."""
-    monkeypatch.delenv("NBA_PROPS_DUCKDB_PATH", raising=False)
-
-
 @pytest.fixture
 def synthetic_warehouse(tmp_settings):
     """tmp warehouse holding the synthetic store and consensus lines for SCORE_DATE."""

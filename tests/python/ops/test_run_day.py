@@ -139,14 +139,14 @@ def test_prefect_daily_flow_leaves_the_same_state_as_run_day(history, reference,
     assert snapshot(settings) == snapshot(reference)
 
 
-def _wait_for_phase_then_kill(proc: subprocess.Popen, settings, step: str, schema: str) -> None:
+def _wait_for_phase_then_kill(proc: subprocess.Popen, settings, step: str, schema: str, output: Path) -> None:
     """SIGKILL the run once its step `step` is running AND dbt has created one `schema` relation in
     it (so the phase is half done), or fail if the run gets past it first."""
     progress, log = progress_path(settings, D), settings.warehouse_dir / "logs" / "dbt.log"
     offset = None
     deadline = time.monotonic() + 600
     while time.monotonic() < deadline:
-        assert proc.poll() is None, f"run ended before {step}: {proc.stdout.read() if proc.stdout else ''}"
+        assert proc.poll() is None, f"run ended before {step}: {output.read_text()[-5000:]}"
         info = _json(progress)
         if info.get("step") == step and offset is None:
             offset = log.stat().st_size if log.exists() else 0
@@ -161,7 +161,8 @@ def _wait_for_phase_then_kill(proc: subprocess.Popen, settings, step: str, schem
                     assert proc.returncode == -signal.SIGKILL
                     return
         time.sleep(0.05)
-    pytest.fail(f"{step} never started")
+    proc.kill()
+    pytest.fail(f"{step} never started: {output.read_text()[-5000:]}")
 
 
 def _json(path: Path) -> dict:
@@ -183,9 +184,13 @@ def test_sigkill_in_phase2_then_in_phase5_then_rerun_equals_an_uninterrupted_run
     settings = copy_warehouse(history, tmp_path / "killed")
     cmd = [sys.executable, "-m", "python_jobs.cli", "run-day", "--date", D.isoformat()]
     for step, schema in (("phase2", "staging"), ("phase5", "predictions")):
-        proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=_env(settings), stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, text=True)
-        _wait_for_phase_then_kill(proc, settings, step, schema)
+        # output to a file, not a pipe: nobody reads a pipe while the run goes on, and a full pipe
+        # buffer would block the child in the middle of a phase
+        output = tmp_path / f"run_killed_in_{step}.log"
+        with open(output, "w") as out:
+            proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=_env(settings), stdout=out,
+                                    stderr=subprocess.STDOUT, text=True)
+            _wait_for_phase_then_kill(proc, settings, step, schema, output)
         with short_write(settings) as con:
             # the killed run's ledger row stays 'running' and its lock is not released
             assert con.execute("select status from raw.pipeline_runs order by started_at desc limit 1").fetchone() == (

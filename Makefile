@@ -12,7 +12,7 @@ demo: setup       ## the main job: ingest the bundled real data, run the daily p
 test: setup       ## lint + the whole test suite (what CI runs)
 	$(UV) run ruff check python_jobs flows tests
 	$(UV) run sqlfluff lint models macros tests snapshots --processes 2
-	$(UV) run pytest -q
+	$(UV) run pytest -q -n 2 --dist loadfile
 
 lint:
 	$(UV) run ruff check python_jobs flows tests

@@ -40,6 +40,10 @@ def register(app: typer.Typer) -> None:
         except (NbaPropsError, ValueError) as exc:
             typer.secho(f"ingest failed: {exc}", fg="red", err=True)
             raise typer.Exit(1) from exc
+        _finish(report)
+
+    def _finish(report) -> None:
+        """Print the report; exit 1 with every failed request when the run is not ok."""
         console.print(report)
         if report.status != "ok":
             for r in report.failures:
@@ -62,12 +66,7 @@ def register(app: typer.Typer) -> None:
         except NbaPropsError as exc:
             typer.secho(f"land-day failed: {exc}", fg="red", err=True)
             raise typer.Exit(1) from exc
-        console.print(report)
-        if report.status != "ok":
-            for r in report.failures:
-                typer.secho(f"  {r.request.source}/{r.request.endpoint} {r.request.params_json}: "
-                            f"{r.error_class}: {r.error_message}", fg="red", err=True)
-            raise typer.Exit(1)
+        _finish(report)
 
     @app.command("import")
     def import_cmd(

@@ -3,6 +3,7 @@ DuckDB warehouse with synthetic steps; the full pipeline on real data is in test
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -107,11 +108,30 @@ def _spawn(settings, wait_minutes: float, pause: float) -> subprocess.Popen:
         env={**__import__("os").environ, "PYTHONPATH": str(PROJECT_ROOT)})
 
 
+def _wait_until_running(settings, proc: subprocess.Popen) -> None:
+    """Block until ``proc``'s run holds the date (its progress file says running), so the second
+    process surely starts while the first one is in the middle of its steps, however loaded the
+    machine is."""
+    from python_jobs.pipeline import progress_path
+
+    path = progress_path(settings, D)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, proc.communicate()[0]
+        try:
+            if json.loads(path.read_text()).get("state") == "running":
+                return
+        except (FileNotFoundError, json.JSONDecodeError):
+            pass
+        time.sleep(0.02)
+    pytest.fail("the first run never started")
+
+
 def test_two_concurrent_processes_for_one_date_one_is_refused_no_duplicates(tmp_settings):
     q(tmp_settings, "select 1")  # create the warehouse first
-    a = _spawn(tmp_settings, 0, 1.5)
-    time.sleep(0.3)
-    b = _spawn(tmp_settings, 0, 1.5)
+    a = _spawn(tmp_settings, 0, 4.0)
+    _wait_until_running(tmp_settings, a)
+    b = _spawn(tmp_settings, 0, 4.0)
     out_a, out_b = a.communicate(timeout=120)[0], b.communicate(timeout=120)[0]
     codes = sorted([a.returncode, b.returncode])
     assert codes == [0, 3], (out_a, out_b)
@@ -125,7 +145,7 @@ def test_two_concurrent_processes_for_one_date_one_is_refused_no_duplicates(tmp_
 def test_a_second_process_that_waits_runs_after_the_first_and_is_a_noop(tmp_settings):
     q(tmp_settings, "select 1")
     a = _spawn(tmp_settings, 0, 1.0)
-    time.sleep(0.3)
+    _wait_until_running(tmp_settings, a)
     b = _spawn(tmp_settings, 2, 1.0)
     out_a, out_b = a.communicate(timeout=180)[0], b.communicate(timeout=180)[0]
     assert (a.returncode, b.returncode) == (0, 0), (out_a, out_b)

@@ -1,0 +1,1 @@
+"""Warehouse access: DuckDB connection, raw-layer DDL, small helpers."""

@@ -35,7 +35,12 @@ with
     ),
 
     systems as (
+        -- every system seen in the predictions; with no prediction at all, one placeholder so an
+        -- evaluated date with lines still gets a row (0 predicted) and fails its SLO
         select distinct system_id from predictions
+        union distinct
+        select '(no system)' as system_id
+        where not exists (select 1 from predictions)
     ),
 
     predicted as (

@@ -306,3 +306,24 @@ def test_monitoring_detects_a_duplicate_key_and_reconcile_repairs_a_drifted_comp
     assert rows[(D, "phase5")].action == "marked_incomplete"
     assert rows[(D, "phase5")].recorded_count == n_predictions and rows[(D, "phase5")].actual_count == 0
     assert rows[(D, "phase4")].action == "ok"
+
+
+def test_report_of_the_real_run_has_one_pick_row_per_prediction(reference, tmp_path):
+    """The report on the warehouse the real pipeline built (the synthetic report tests pin the
+    figures; this one pins that the real tables feed every page)."""
+    import re
+
+    from python_jobs.report.generator import generate_report
+
+    site = generate_report(reference, D, output_dir=tmp_path / "site")
+    with short_write(reference) as con:
+        n_predictions, by_rec = con.execute(
+            "select count(*), list(distinct recommendation order by recommendation) "
+            "from predictions.player_prop_predictions where game_date = ?", [D]).fetchone()
+    html = site.index_path.read_text()
+    rows = re.findall(r'<tr data-player="[^"]*" data-system="([^"]+)" data-rec="([^"]+)"', html)
+    assert site.n_predictions == n_predictions == len(rows) > 0
+    assert sorted({rec for _, rec in rows}) == by_rec
+    for page in ("performance.html", "players.html", "health.html"):
+        assert (site.output_dir / page).stat().st_size > 0
+    assert site.n_players == len(list((site.output_dir / "players").glob("*.html"))) > 0

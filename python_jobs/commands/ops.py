@@ -24,6 +24,16 @@ def _table(title: str, rows: list[dict], columns: list[str] | None = None) -> Ta
     return table
 
 
+def _record_table(title: str, row: dict) -> Table:
+    """One record as field | value lines (a wide row stays readable in an 80-column terminal)."""
+    table = Table(title=title, show_header=False)
+    table.add_column("field", style="bold")
+    table.add_column("value", overflow="fold")
+    for k, v in row.items():
+        table.add_row(k, "" if v is None else str(v))
+    return table
+
+
 def _print_alerts(alerts) -> None:
     for a in alerts:
         color = "red" if a.severity == "error" else "yellow"
@@ -142,6 +152,8 @@ def register(app: typer.Typer) -> None:
                 for sec in tr.sections:
                     if sec.missing_relation:
                         console.print(f"[yellow]{sec.title}: {sec.relation} is not built in this warehouse[/yellow]")
+                    elif len(sec.rows) == 1:
+                        console.print(_record_table(f"{sec.title} — {sec.relation}", sec.rows[0]))
                     else:
                         console.print(_table(f"{sec.title} — {sec.relation} ({len(sec.rows)})", sec.rows))
         except TraceNotFound as exc:

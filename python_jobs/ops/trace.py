@@ -58,7 +58,9 @@ def find_predictions(settings: Settings, player: str, game_date: date) -> list[s
         else:
             if not relation_exists(con, "staging", "stg_nba__players"):
                 raise TraceNotFound("give a player id: staging.stg_nba__players is not built")
-            where = "p.player_id in (select player_id from staging.stg_nba__players where player_name ilike ?)"
+            # accent- and case-insensitive: "jokic" finds "Nikola Jokić"
+            where = ("p.player_id in (select player_id from staging.stg_nba__players "
+                     "where strip_accents(player_name) ilike strip_accents(?))")
             param = f"%{player}%"
         rows = con.execute(
             f"select p.prediction_id from predictions.player_prop_predictions p where {where} and p.game_date = ? "

@@ -18,23 +18,7 @@ rejects as (
     select * from {{ ref('stg_ml__prediction_rejects') }}
 ),
 
-evaluated_dates as (
-    select distinct game_date from predictions
-    {%- if run_date %}
-        union distinct
-        select cast('{{ run_date }}' as date) as game_date
-    {%- endif %}
-),
-
-lined_players as (
-    select distinct
-        consensus_lines.game_date,
-        consensus_lines.player_id
-    from consensus_lines
-    inner join evaluated_dates
-        on consensus_lines.game_date = evaluated_dates.game_date
-    where consensus_lines.consensus_line_points is not null
-),
+{{ coverage_lined_players('consensus_lines', 'predictions') }},
 
 systems_per_date as (
     select

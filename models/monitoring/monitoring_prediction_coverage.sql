@@ -3,7 +3,6 @@
     have predictions and for var run_date (so a run that scored nothing fails its SLO). -#}
 {%- set consensus = ops_relation('analytics', 'player_consensus_lines') -%}
 {%- set predictions = ops_relation('predictions', 'player_prop_predictions') -%}
-{%- set run_date = var('run_date', none) -%}
 
 with
 
@@ -16,23 +15,7 @@ with
         select * from {{ predictions }}
     ),
 
-    evaluated_dates as (
-        select distinct game_date from predictions
-        {%- if run_date %}
-            union distinct
-            select cast('{{ run_date }}' as date) as game_date
-        {%- endif %}
-    ),
-
-    lined_players as (
-        select distinct
-            consensus_lines.game_date,
-            consensus_lines.player_id
-        from consensus_lines
-        inner join evaluated_dates
-            on consensus_lines.game_date = evaluated_dates.game_date
-        where consensus_lines.consensus_line_points is not null
-    ),
+    {{ coverage_lined_players('consensus_lines', 'predictions') }},
 
     systems as (
         -- every system seen in the predictions; with no prediction at all, one placeholder so an

@@ -36,9 +36,9 @@ def _timed(fn, *args, **kwargs) -> float:
 
 
 def _env(settings: Settings) -> dict[str, str]:
-    # dbt_runner exports NBA_PROPS_DUCKDB_PATH into this process: never hand it to a child
-    env = {k: v for k, v in os.environ.items() if k != "NBA_PROPS_DUCKDB_PATH"}
-    return {**env, "NBA_PROPS_WAREHOUSE_DIR": str(settings.warehouse_dir),
+    # the child's database is named explicitly: a path set in this environment must not redirect it
+    return {**os.environ, "NBA_PROPS_DUCKDB_PATH": str(settings.database_path),
+            "NBA_PROPS_WAREHOUSE_DIR": str(settings.warehouse_dir),
             "NBA_PROPS_DBT_TARGET": settings.dbt_target, "PYTHONPATH": str(PROJECT_ROOT),
             "PREFECT_HOME": str(settings.warehouse_dir / "prefect")}
 

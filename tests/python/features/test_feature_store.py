@@ -11,12 +11,8 @@ import pytest
 import yaml
 
 from python_jobs.config import PROJECT_ROOT, Settings
-from tests.python.features.conftest import (
-    build_features,
-    copy_private,
-    ingest_and_build,
-    private_settings,
-)
+from tests.python.conftest import copy_warehouse, make_settings
+from tests.python.features.conftest import build_features, ingest_and_build
 
 LEAKAGE_DATE = date(2025, 1, 15)
 LABELS = ("actual_points", "actual_minutes", "features_computed_at")
@@ -134,7 +130,7 @@ def test_no_leakage_when_later_games_change(season_warehouse: Settings, tmp_path
     before_eq = _rows(season_warehouse, f"game_date = '{LEAKAGE_DATE}'", LABELS)
     assert len(before_lt) > 10_000 and len(before_eq) > 100
 
-    changed = copy_private(season_warehouse, tmp_path / "changed")
+    changed = copy_warehouse(season_warehouse, tmp_path / "changed")
     with duckdb.connect(str(changed.database_path)) as con:
         n_deleted = con.execute(
             "delete from staging.stg_nba__player_game_logs where game_date > ? and hash(game_id) % 2 = 0",
@@ -162,7 +158,7 @@ def test_one_day_incremental_equals_full_rebuild(tmp_path: Path) -> None:
     from python_jobs.ingest import land_day
 
     day = date(2025, 3, 13)
-    settings = ingest_and_build(private_settings(tmp_path / "incremental"), until=day - timedelta(days=1))
+    settings = ingest_and_build(make_settings(tmp_path / "incremental"), until=day - timedelta(days=1))
     first = _query(settings, "select max(features_computed_at), count(*), max(game_date) filter (where did_play) "
                    "from precompute.ml_feature_store")[0]
     assert first[2] == day - timedelta(days=1)
@@ -190,6 +186,6 @@ def test_one_day_incremental_equals_full_rebuild(tmp_path: Path) -> None:
     assert teams[0][0] > 0 and players[0][0] > 0 and teams[0][1] == players[0][1] == 2
 
     incremental = _rows(settings, "true")
-    rebuilt = copy_private(settings, tmp_path / "rebuilt")
+    rebuilt = copy_warehouse(settings, tmp_path / "rebuilt")
     build_features(rebuilt, "--full-refresh")
     _assert_same_rows(_rows(rebuilt, "true"), incremental)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import multiprocessing as mp
-import os
 from pathlib import Path
 
 from python_jobs.ml.scoring import score_date
@@ -15,7 +14,6 @@ from tests.python.ml.conftest import SCORE_DATE
 
 
 def _score_in_child(warehouse_dir: str, name: str) -> str:
-    os.environ.pop("NBA_PROPS_DUCKDB_PATH", None)
     settings = make_settings(Path(warehouse_dir))
     return score_date(settings, SCORE_DATE, correlation_id=name, spec=syn.SPEC, params=syn.PARAMS).prediction_run_id
 

@@ -26,11 +26,6 @@ COLUMNS = ["system_id", "player_id", "line_points", "predicted_points", "predict
            "recommendation"]
 
 
-@pytest.fixture(autouse=True)
-def _no_leaked_duckdb_path(monkeypatch):
-    monkeypatch.delenv("NBA_PROPS_DUCKDB_PATH", raising=False)
-
-
 @pytest.mark.slow
 def test_predictions_for_d_are_identical_without_the_future(full_warehouse, tmp_path):
     params = replace(load_ml_params(), catboost={"iterations": 60, "depth": 6, "learning_rate": 0.1})

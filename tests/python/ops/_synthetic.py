@@ -32,12 +32,9 @@ def synthetic_steps(pause: float = 0.0) -> list[Step]:
 
 if __name__ == "__main__":
     # python _synthetic.py WAREHOUSE_DIR GAME_DATE WAIT_MINUTES PAUSE -> exit code like run-day
-    from python_jobs.config import PROJECT_ROOT, Settings
     from python_jobs.ops.locks import LockHeld
     from python_jobs.pipeline import run_day
-
-    def make_settings(warehouse_dir: Path) -> Settings:  # as tests/python/conftest.py
-        return Settings(home=PROJECT_ROOT, warehouse_dir=warehouse_dir, dbt_target="ci", duckdb_path=None)
+    from tests.python.conftest import make_settings
 
     settings = make_settings(Path(sys.argv[1]))
     try:

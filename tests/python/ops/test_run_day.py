@@ -80,9 +80,9 @@ def _is_float(con, schema, table, column) -> bool:
 
 
 def _env(settings) -> dict[str, str]:
-    # dbt_runner exports NBA_PROPS_DUCKDB_PATH into this process: never hand it to the child
-    env = {k: v for k, v in os.environ.items() if k != "NBA_PROPS_DUCKDB_PATH"}
-    return {**env, "NBA_PROPS_WAREHOUSE_DIR": str(settings.warehouse_dir), "NBA_PROPS_DBT_TARGET": "ci",
+    # the child's database is named explicitly: a path set in this environment must not redirect it
+    return {**os.environ, "NBA_PROPS_DUCKDB_PATH": str(settings.database_path),
+            "NBA_PROPS_WAREHOUSE_DIR": str(settings.warehouse_dir), "NBA_PROPS_DBT_TARGET": "ci",
             "PYTHONPATH": str(PROJECT_ROOT)}
 
 

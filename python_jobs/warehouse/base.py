@@ -77,10 +77,6 @@ class Warehouse(ABC):
 
     # ------------------------------------------------------------------ schema
     @abstractmethod
-    def ensure_raw_schema(self) -> None:
-        """Create the raw layer (python_jobs.warehouse.schema) if it does not exist."""
-
-    @abstractmethod
     def table_exists(self, table: str) -> bool:
         """True when ``schema.name`` exists."""
 

@@ -31,6 +31,14 @@ class Settings(BaseSettings):
     odds_api_key: SecretStr | None = Field(default=None, validation_alias="ODDS_API_KEY")
     threads: int = Field(default=2, ge=1, le=64)
     now: datetime | None = Field(default=None, description="fake clock for tests/replay (UTC)")
+    # BigQuery (prod target); datasets are named like the DuckDB schemas (raw, staging, ...)
+    bq_project: str | None = Field(default=None, description="GCP project of the BigQuery warehouse")
+    bq_location: str = Field(default="US", description="BigQuery location of the datasets and jobs")
+    bq_api_endpoint: str | None = Field(
+        default=None, description="BigQuery API endpoint override (a local emulator; anonymous credentials)")
+    bq_keyfile: Path | None = Field(
+        default=None, description="service-account JSON key; default: application default credentials")
+    bq_max_attempts: int = Field(default=5, ge=1, le=20, description="tries of a call on transient errors")
 
     @property
     def database_path(self) -> Path:

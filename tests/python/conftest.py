@@ -57,3 +57,30 @@ def copy_warehouse(source: Settings, destination: Path) -> Settings:
     settings = make_settings(destination)
     shutil.copyfile(source.database_path, settings.database_path)
     return settings
+
+
+@pytest.fixture(scope="session")
+def bq_emulator() -> Iterator[str]:
+    """REST endpoint of a local BigQuery emulator started for this test session (project
+    ``test-project``). In CI (``CI=true``) a missing or broken emulator fails the tests; locally
+    they are skipped with the reason (install it with ``bash .ci/bq-emulator.sh``)."""
+    from tests.python.bigquery.emulator import EmulatorUnavailable, running_emulator
+
+    try:
+        context = running_emulator()
+        endpoint = context.__enter__()
+    except EmulatorUnavailable as exc:
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(f"CI needs the BigQuery emulator: {exc}", pytrace=False)
+        pytest.skip(f"no BigQuery emulator here: {exc}")
+    try:
+        yield endpoint
+    finally:
+        context.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="session")
+def bq_settings(bq_emulator: str) -> Settings:
+    """Settings of the prod (BigQuery) target pointing at the emulator."""
+    return Settings(home=PROJECT_ROOT, dbt_target="prod", bq_project="test-project",
+                    bq_api_endpoint=bq_emulator, bq_max_attempts=3)

@@ -111,7 +111,7 @@ def with_retry(fn: Callable[[], T], action: str, *, attempts: int = 5, initial_w
     retrying = Retrying(
         retry=retry_if_exception_type(TransientError),
         stop=stop_after_attempt(max(1, attempts)),
-        wait=wait_exponential_jitter(initial=initial_wait, max=max_wait),
+        wait=wait_exponential_jitter(multiplier=initial_wait, max=max_wait, jitter=initial_wait),
         reraise=True,
     )
     return retrying(call, fn, action)

@@ -49,6 +49,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+API_RETRY_TIMEOUT_S = 60.0
 STAGING_TTL = timedelta(hours=1)  # a staging table left behind by a crash expires by itself
 # BigQuery legacy type names in table schemas -> standard SQL names used by query parameters
 _STANDARD_TYPE = {"INTEGER": "INT64", "FLOAT": "FLOAT64", "BOOLEAN": "BOOL", "RECORD": "STRUCT"}
@@ -251,6 +252,10 @@ class BigQueryWarehouse(Warehouse):
         self._session_id: str | None = None
         self._schemas: dict[str, list[bigquery.SchemaField]] = {}
         self._can_abort_session = True  # the emulator has no BQ.ABORT_SESSION
+        from google.cloud import bigquery
+
+        # HTTP-level retries of one API call stay short; job-level retries are ours (``_job``)
+        self._api_retry = bigquery.DEFAULT_RETRY.with_timeout(API_RETRY_TIMEOUT_S)
 
     # ------------------------------------------------------------------ plumbing
     def _call(self, fn, action: str):
@@ -335,10 +340,39 @@ class BigQueryWarehouse(Warehouse):
         if self._session_id is not None:
             config.connection_properties = [bigquery.ConnectionProperty("session_id", self._session_id)]
 
-        def run():
-            return self.client.query(bq_sql, job_config=config, location=self.location).result()
+        def submit(job_id: str):
+            # the library's own job re-runs are off: retries happen once, here, bounded
+            return self.client.query(bq_sql, job_config=config, job_id=job_id, location=self.location,
+                                     retry=self._api_retry, job_retry=None)
 
-        return self._call(run, action)
+        return self._job(submit, lambda job: job.result(retry=self._api_retry, job_retry=None), action)
+
+    def _job(self, submit, wait, action: str):
+        """Submit a job and wait for it, retrying transient failures without ever running it twice:
+        a retry first looks the job up by its id and, unless it failed, waits for it again."""
+        from google.api_core.exceptions import NotFound
+
+        state: dict[str, Any] = {"job_id": f"nba_props_{uuid.uuid4().hex}", "job": None, "attempts": 0}
+
+        def attempt():
+            state["attempts"] += 1
+            job = state["job"]
+            if job is None and state["attempts"] > 1:  # submitted before, answer lost?
+                try:
+                    job = self.client.get_job(state["job_id"], location=self.location, retry=self._api_retry)
+                except NotFound:
+                    job = None
+            elif job is not None:
+                job.reload(retry=self._api_retry)
+            if job is not None:
+                if job.state != "DONE" or job.error_result is None:
+                    return wait(job)
+                state["job_id"] = f"nba_props_{uuid.uuid4().hex}"  # it failed: run it again, new id
+            state["job"] = None
+            state["job"] = submit(state["job_id"])
+            return wait(state["job"])
+
+        return self._call(attempt, action)
 
     # ------------------------------------------------------------------ statements
     def execute(self, sql: str, params: Params = None) -> None:
@@ -393,12 +427,11 @@ class BigQueryWarehouse(Warehouse):
                                         write_disposition=bigquery.WriteDisposition.WRITE_APPEND,
                                         create_disposition=bigquery.CreateDisposition.CREATE_NEVER)
 
-        def run():
-            job = self.client.load_table_from_file(io.BytesIO(payload), ref, job_config=config,
-                                                   location=self.location)
-            return job.result()
+        def submit(job_id: str):
+            return self.client.load_table_from_file(io.BytesIO(payload), ref, job_config=config, job_id=job_id,
+                                                    location=self.location)
 
-        self._call(run, action)
+        self._job(submit, lambda job: job.result(retry=self._api_retry), action)
 
     @contextmanager
     def _staging(self, table: str, data: pa.Table, fields: list) -> Iterator[str]:
@@ -478,8 +511,8 @@ class BigQueryWarehouse(Warehouse):
 
         def begin():
             job = self.client.query("BEGIN TRANSACTION", job_config=bigquery.QueryJobConfig(create_session=True),
-                                    location=self.location)
-            job.result()
+                                    location=self.location, retry=self._api_retry, job_retry=None)
+            job.result(retry=self._api_retry, job_retry=None)
             return job.session_info.session_id
 
         self._session_id = bq_errors.with_retry(begin, "begin transaction", attempts=self.max_attempts)

@@ -315,3 +315,32 @@ def test_table_exists(bq: BigQueryWarehouse) -> None:
     assert bq.table_exists("raw.bq_never_created") is False
     bq.execute("drop table raw.bq_types")
     assert bq.table_exists("raw.bq_types") is False
+
+
+def test_a_retried_job_is_waited_for_not_run_twice(bq: BigQueryWarehouse) -> None:
+    """A transient failure while waiting for a finished INSERT (e.g. the connection dropped while
+    polling) must not insert twice: the retry finds the job by its id and waits for it again."""
+    from google.api_core.exceptions import ServiceUnavailable
+    from google.cloud import bigquery
+
+    _events_ddl(bq)
+    bq.max_attempts = 3
+    sql = translate("insert into raw.bq_events (event_id, player_id, scraped_at) values ('r1', 1, "
+                    "timestamp '2025-03-19 00:00:00+00')", bq.project).sql
+    submitted: list[str] = []
+    waits: list[int] = []
+
+    def submit(job_id: str):
+        submitted.append(job_id)
+        return bq.client.query(sql, job_config=bigquery.QueryJobConfig(), job_id=job_id, job_retry=None)
+
+    def wait(job):
+        job.result(job_retry=None)
+        waits.append(1)
+        if len(waits) == 1:  # the job finished, but its answer is lost on the way back
+            raise ServiceUnavailable("connection dropped while polling")
+        return job
+
+    bq._job(submit, wait, "insert")
+    assert len(submitted) == 1 and len(waits) == 2
+    assert bq.scalar("select count(*) from raw.bq_events where event_id = 'r1'") == 1

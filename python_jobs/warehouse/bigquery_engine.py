@@ -195,7 +195,11 @@ def translate(sql: str, project: str, location: str = "US") -> Translated:
         hints[int(p.this) - 1] = hints[int(p.this) - 1] or _hint(p, statement, aliases)
     rewritten = statement.transform(_rewrite_functions, copy=True)
     rewritten = rewritten.transform(lambda n: _rewrite_names(n, project, location), copy=False)
-    return Translated(sql=rewritten.sql(dialect="bigquery"), n_params=n_params, hints=tuple(hints),
+    try:  # a construct BigQuery cannot express with the same meaning fails here, not silently
+        bq_sql = rewritten.sql(dialect="bigquery", unsupported_level=sqlglot.ErrorLevel.RAISE)
+    except sqlglot.errors.UnsupportedError as exc:
+        raise PermanentError(f"SQL not expressible in BigQuery: {str(exc).splitlines()[0]}") from exc
+    return Translated(sql=bq_sql, n_params=n_params, hints=tuple(hints),
                       is_ddl=isinstance(statement, exp.Create | exp.Drop | exp.Alter))
 
 

@@ -299,6 +299,8 @@ def test_emulator_errors_are_permanent_one_line_and_value_free(bq: BigQueryWareh
     assert "secret-value-456" not in str(bad.value)
     with pytest.raises(PermanentError, match="cannot read as DuckDB SQL"):
         bq.execute("selec from where")
+    with pytest.raises(PermanentError, match="not expressible in BigQuery"):  # DuckDB orders NULLs last
+        bq.fetchall("select string_agg(event_id, ',' order by event_id) from raw.bq_events")
     with pytest.raises(PermanentError, match="takes 2 parameters, got 1"):
         bq.fetchall("select ?, ?", [1])
     with pytest.raises(PermanentError, match="one statement per call"):

@@ -126,6 +126,9 @@ def _hint(node: exp.Placeholder, statement: exp.Expression, aliases: dict[str, s
             name = _table_name(merge.this)
             return Hint(tables=(name,) if name else (), column=parent.alias)
         return None
+    if isinstance(parent, exp.Explode | exp.Unnest):  # x in (select unnest(?)): x's type
+        in_ = parent.find_ancestor(exp.In)
+        parent = in_ if in_ is not None and isinstance(in_.this, exp.Column) else parent
     if isinstance(parent, exp.Binary | exp.In):
         other = [c for c in parent.args.values() if isinstance(c, exp.Column)]
         if isinstance(parent, exp.In):

@@ -95,6 +95,10 @@ def test_null_parameters_are_typed_from_their_context(bq: BigQueryWarehouse) -> 
     assert types("merge into raw.bq_types t using (select ? as id, ? as ts) s on t.id = s.id "
                  "when not matched then insert (id, ts) values (s.id, s.ts)", [None, None]) == ["INT64", "TIMESTAMP"]
     assert types("select ?", [None]) == ["STRING"]  # no context: STRING, which BigQuery coerces
+    # an empty list takes the element type of the column it is matched against
+    arrays = bq._bind(translate("select 1 from raw.bq_types where d in (select unnest(?)) and ts in "
+                                "(select unnest(?)) and s in (select unnest(?))", bq.project), [[], [], ["a"]])
+    assert [p.array_type for p in arrays] == ["DATE", "TIMESTAMP", "STRING"]
 
 
 def test_list_parameters_become_arrays(bq: BigQueryWarehouse) -> None:
@@ -137,6 +141,8 @@ def test_sql_constructs_of_the_codebase(bq: BigQueryWarehouse) -> None:
     assert bq.scalar(probe, [date(2025, 3, 1), date(2025, 3, 18), date(2025, 3, 19)]) is False
     assert bq.scalar(probe, [date(2025, 3, 1), date(2025, 3, 2), date(2025, 3, 19)]) is True
     assert bq.scalar("select count(*) > 0 from raw.bq_completions where phase = ?", ["phase9"]) is False
+    # a '?' inside a literal or a quoted identifier is not a parameter
+    assert bq.fetchone("select '?' as \"q?\", ?, 'it''s ?'", [7]) == ("?", 7, "it's ?")
 
     # json_extract_string and the US/Eastern game date of a UTC timestamp (DuckDB timezone())
     bq.execute("create or replace table raw.bq_payloads (params_json varchar, commence_time timestamptz, "

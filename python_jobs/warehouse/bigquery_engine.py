@@ -141,8 +141,14 @@ def _hint(node: exp.Placeholder, statement: exp.Expression, aliases: dict[str, s
     return None
 
 
-def _rewrite_functions(node: exp.Expression) -> exp.Expression:
+def _rewrite_functions(node: exp.Expression) -> exp.Expression | None:
     """DuckDB constructs BigQuery lacks (first pass: may move whole subtrees)."""
+    # BigQuery takes primary keys only as table-level 'NOT ENFORCED' hints (which the emulator
+    # cannot parse); nothing relies on them there: uniqueness is kept by MERGE on the keys
+    if isinstance(node, exp.ColumnConstraint) and isinstance(node.args.get("kind"), exp.PrimaryKeyColumnConstraint):
+        return None
+    if isinstance(node, exp.PrimaryKey) and isinstance(node.parent, exp.Schema):
+        return None
     if isinstance(node, exp.Anonymous) and str(node.this).lower() == "timezone" and len(node.expressions) == 2:
         zone, value = node.expressions
         return exp.Anonymous(this="DATETIME", expressions=[value, zone])

@@ -352,3 +352,22 @@ def test_a_retried_job_is_waited_for_not_run_twice(bq: BigQueryWarehouse) -> Non
     bq._job(submit, wait, "insert")
     assert len(submitted) == 1 and len(waits) == 2
     assert bq.scalar("select count(*) from raw.bq_events where event_id = 'r1'") == 1
+
+
+def test_duckdb_ddl_creates_the_bigquery_table(bq: BigQueryWarehouse) -> None:
+    """The raw DDL style of the codebase (DuckDB types, column primary keys, comments)."""
+    bq.execute("""create or replace table raw.bq_ddl (
+        log_id varchar not null primary key,   -- a comment
+        game_date date,
+        started_at timestamptz not null,
+        rows_in bigint,
+        n integer,
+        score double,
+        ok boolean,
+        body blob,
+        primary key (log_id))""")
+    table = bq.client.get_table(f"{bq.project}.raw.bq_ddl")
+    assert [(f.name, f.field_type, f.mode) for f in table.schema] == [
+        ("log_id", "STRING", "REQUIRED"), ("game_date", "DATE", "NULLABLE"), ("started_at", "TIMESTAMP", "REQUIRED"),
+        ("rows_in", "INTEGER", "NULLABLE"), ("n", "INTEGER", "NULLABLE"), ("score", "FLOAT", "NULLABLE"),
+        ("ok", "BOOLEAN", "NULLABLE"), ("body", "BYTES", "NULLABLE")]

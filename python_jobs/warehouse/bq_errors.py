@@ -25,6 +25,11 @@ from python_jobs.errors import (
     TransientError,
 )
 
+try:  # the engine-neutral "no such table/view" error that callers catch (e.g. ml/export.py)
+    from python_jobs.warehouse.errors import RelationNotFound
+except ImportError:  # pragma: no cover - before python_jobs/warehouse/errors.py lands (boundary branch)
+    RelationNotFound = ClientError  # type: ignore[misc,assignment]
+
 T = TypeVar("T")
 
 # BigQuery ``reason`` codes (https://cloud.google.com/bigquery/docs/error-messages)
@@ -77,6 +82,8 @@ def classify(exc: BaseException, action: str) -> NbaPropsError:
             return TransientError(message, status_code=code)
         if any(r in TRANSIENT_REASONS for r in reasons):
             return ServerError(message, status_code=code) if code and code >= 500 else TransientError(message, status_code=code)
+        if "notFound" in reasons or code == 404:
+            return RelationNotFound(message, status_code=code)
         if any(r in PERMANENT_REASONS for r in reasons):
             return ClientError(message, status_code=code)
         if code in TRANSIENT_STATUS:

@@ -13,16 +13,36 @@ LOCK_DDL = """create or replace table raw.pipeline_locks (
     lock_key varchar not null, holder_id varchar not null, acquired_at timestamptz not null,
     expires_at timestamptz not null, released_at timestamptz, taken_over_from varchar)"""
 
-ACQUIRE = """
-merge into raw.pipeline_locks t
-using (select ? as lock_key, ? as holder_id, ? as acquired_at, ? as expires_at) s
+try:  # the production statement, once ops/locks.py has it (boundary branch)
+    from python_jobs.ops.locks import _ACQUIRE as ACQUIRE
+except ImportError:  # until then, the same statement and parameters:
+    # (lock_key, holder_id, now, expires_at, dead_holder_id or None)
+    ACQUIRE = """
+merge into raw.pipeline_locks as t
+using (
+    select
+        cast(? as varchar) as lock_key,
+        cast(? as varchar) as holder_id,
+        cast(? as timestamptz) as now_at,
+        cast(? as timestamptz) as expires_at,
+        cast(? as varchar) as dead_holder_id
+) as s
 on t.lock_key = s.lock_key
-when matched and (t.released_at is not null or t.expires_at <= ? or t.holder_id = ?) then update set
-    holder_id = s.holder_id, acquired_at = s.acquired_at, expires_at = s.expires_at, released_at = null,
-    taken_over_from = case when t.holder_id = s.holder_id then t.taken_over_from
-                           when t.released_at is null then t.holder_id end
+when matched and (
+    t.released_at is not null
+    or t.expires_at <= s.now_at
+    or t.holder_id = s.holder_id
+    or t.holder_id = s.dead_holder_id
+) then update set
+    acquired_at = case when t.holder_id = s.holder_id and t.released_at is null
+        then t.acquired_at else s.now_at end,
+    taken_over_from = case when t.holder_id = s.holder_id and t.released_at is null then t.taken_over_from
+        when t.released_at is null then t.holder_id end,
+    holder_id = s.holder_id,
+    expires_at = s.expires_at,
+    released_at = null
 when not matched then insert (lock_key, holder_id, acquired_at, expires_at, released_at, taken_over_from)
-    values (s.lock_key, s.holder_id, s.acquired_at, s.expires_at, null, null)
+    values (s.lock_key, s.holder_id, s.now_at, s.expires_at, null, null)
 """
 
 RELEASE = ("update raw.pipeline_locks set released_at = ? "
@@ -32,8 +52,10 @@ READ = ("select holder_id, acquired_at, expires_at, released_at, taken_over_from
         "from raw.pipeline_locks where lock_key = ?")
 
 
-def try_acquire(warehouse, key: str, holder_id: str, now: datetime, ttl: timedelta) -> bool:
-    warehouse.execute(ACQUIRE, [key, holder_id, now, now + ttl, now, holder_id])
+def try_acquire(warehouse, key: str, holder_id: str, now: datetime, ttl: timedelta,
+                dead_holder_id: str | None = None) -> bool:
+    """One atomic MERGE (no explicit transaction: see README), then the row is read back."""
+    warehouse.execute(ACQUIRE, [key, holder_id, now, now + ttl, dead_holder_id])
     row = warehouse.fetchone(READ, [key])
     return row is not None and row[0] == holder_id and row[3] is None
 

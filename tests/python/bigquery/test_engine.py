@@ -12,8 +12,9 @@ from decimal import Decimal
 import pyarrow as pa
 import pytest
 
-from python_jobs.errors import ClientError, PermanentError
+from python_jobs.errors import PermanentError
 from python_jobs.warehouse.bigquery_engine import BigQueryWarehouse, translate
+from python_jobs.warehouse.bq_errors import RelationNotFound
 
 TYPES_DDL = """create or replace table raw.bq_types (
     id bigint not null, s varchar, i bigint, f double, b boolean, d date, ts timestamptz, by blob,
@@ -294,7 +295,7 @@ def test_transaction_rolls_back_on_error(bq: BigQueryWarehouse) -> None:
 
 
 def test_emulator_errors_are_permanent_one_line_and_value_free(bq: BigQueryWarehouse) -> None:
-    with pytest.raises(ClientError) as missing:
+    with pytest.raises(RelationNotFound) as missing:
         bq.fetchall("select * from raw.bq_missing_table where s = ?", ["secret-value-123"])
     assert missing.value.status_code == 404
     assert "\n" not in str(missing.value) and "secret-value-123" not in str(missing.value)

@@ -18,7 +18,7 @@ from python_jobs.errors import (
     ServerError,
     TransientError,
 )
-from python_jobs.warehouse.bq_errors import classify, with_retry
+from python_jobs.warehouse.bq_errors import RelationNotFound, classify, with_retry
 
 
 def _err(cls: type[gexc.GoogleAPICallError], message: str, reason: str | None = None) -> gexc.GoogleAPICallError:
@@ -43,7 +43,8 @@ def _err(cls: type[gexc.GoogleAPICallError], message: str, reason: str | None = 
     (_err(gexc.Forbidden, "Quota exceeded: concurrent queries", "quotaExceeded"), TransientError, 403),
     (_err(gexc.Forbidden, "Access Denied: Table p:raw.x: User does not have permission", "accessDenied"),
      ClientError, 403),
-    (_err(gexc.NotFound, "Not found: Table p:raw.x was not found in location US", "notFound"), ClientError, 404),
+    (_err(gexc.NotFound, "Not found: Table p:raw.x was not found in location US", "notFound"), RelationNotFound, 404),
+    (_err(gexc.NotFound, "Not found: Dataset p:predictions", "notFound"), RelationNotFound, 404),
     (_err(gexc.BadRequest, "Syntax error: Unexpected keyword FROM at [1:8]", "invalidQuery"), ClientError, 400),
     (_err(gexc.BadRequest, "Provided Schema does not match Table p:raw.x", "invalid"), ClientError, 400),
     (_err(gexc.Unauthorized, "Request had invalid authentication credentials"), ClientError, 401),
@@ -114,6 +115,6 @@ def test_permanent_errors_fail_fast() -> None:
         calls.append(1)
         raise _err(gexc.NotFound, "Not found: Dataset p:nope", "notFound")
 
-    with pytest.raises(ClientError, match=r"^BigQuery query failed \(404 notFound\): Not found: Dataset p:nope$"):
+    with pytest.raises(RelationNotFound, match=r"^BigQuery query failed \(404 notFound\): Not found: Dataset p:nope$"):
         with_retry(missing, "query", attempts=5, initial_wait=0, max_wait=0)
     assert len(calls) == 1

@@ -49,10 +49,10 @@ def test_expiry_takeover_and_release_only_by_the_holder(bq: BigQueryWarehouse) -
     # b cannot take a valid lock, even one second before it expires
     assert not try_acquire(bq, key, b, NOW + TTL - timedelta(seconds=1), TTL)
     assert bq.fetchone(READ, [key]) == (a, NOW, NOW + TTL, None, None)
-    # a refreshes its own lock
+    # a re-acquiring its own lock only extends it (acquired_at stays)
     assert try_acquire(bq, key, a, NOW + timedelta(minutes=10), TTL)
     expires = NOW + timedelta(minutes=10) + TTL
-    assert bq.fetchone(READ, [key]) == (a, NOW + timedelta(minutes=10), expires, None, None)
+    assert bq.fetchone(READ, [key]) == (a, NOW, expires, None, None)
     # at expiry b takes it over; the old holder is recorded
     assert try_acquire(bq, key, b, expires, TTL)
     assert bq.fetchone(READ, [key]) == (b, expires, expires + TTL, None, a)
@@ -64,5 +64,9 @@ def test_expiry_takeover_and_release_only_by_the_holder(bq: BigQueryWarehouse) -
     release(bq, key, b, expires + timedelta(minutes=2))
     assert bq.fetchone(READ, [key]) == (b, expires, expires + TTL, expires + timedelta(minutes=2), a)
     assert try_acquire(bq, key, a, expires + timedelta(minutes=3), TTL)
-    assert bq.fetchone(READ, [key]) == (a, expires + timedelta(minutes=3), expires + timedelta(minutes=3) + TTL,
-                                        None, None)
+    t3 = expires + timedelta(minutes=3)
+    assert bq.fetchone(READ, [key]) == (a, t3, t3 + TTL, None, None)
+    # a valid lock whose holder the caller found dead (same host, no such pid) is taken over
+    assert not try_acquire(bq, key, b, t3, TTL, dead_holder_id="host-c:3:cccc")  # not the holder
+    assert try_acquire(bq, key, b, t3, TTL, dead_holder_id=a)
+    assert bq.fetchone(READ, [key]) == (b, t3, t3 + TTL, None, a)

@@ -256,6 +256,8 @@ class BigQueryWarehouse(Warehouse):
     engine: ClassVar[str] = "bigquery"
 
     def __init__(self, settings: Settings, *, client: bigquery.Client | None = None):
+        from google.cloud import bigquery
+
         if not settings.bq_project:
             raise ConfigurationError("NBA_PROPS_BQ_PROJECT is not set: the prod target needs a BigQuery project")
         self.project: str = settings.bq_project
@@ -265,8 +267,6 @@ class BigQueryWarehouse(Warehouse):
         self._session_id: str | None = None
         self._schemas: dict[str, list[bigquery.SchemaField]] = {}
         self._can_abort_session = True  # the emulator has no BQ.ABORT_SESSION
-        from google.cloud import bigquery
-
         # HTTP-level retries of one API call stay short; job-level retries are ours (``_job``)
         self._api_retry = bigquery.DEFAULT_RETRY.with_timeout(API_RETRY_TIMEOUT_S)
 
@@ -320,11 +320,13 @@ class BigQueryWarehouse(Warehouse):
             if isinstance(raw, list | tuple):
                 items = [_plain(v) for v in raw]
                 kinds = {_python_type(v) for v in items if v is not None}
-                if len(kinds) > 1:
-                    raise PermanentError(f"parameter {i}: list mixes types {sorted(kinds)}")
-                kind = kinds.pop() if kinds else ((self._hint_type(hint) or ("STRING", True))[0])
-                if kind is None:
+                if None in kinds:
                     raise PermanentError(f"parameter {i}: unsupported list element type")
+                if kinds == {"INT64", "FLOAT64"}:
+                    kinds = {"FLOAT64"}
+                if len(kinds) > 1:
+                    raise PermanentError(f"parameter {i}: list mixes types {', '.join(sorted(kinds))}")
+                kind = kinds.pop() if kinds else (self._hint_type(hint) or ("STRING", True))[0]
                 bound.append(bigquery.ArrayQueryParameter(name, kind, items))
                 continue
             value = _plain(raw)

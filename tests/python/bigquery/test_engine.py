@@ -100,6 +100,12 @@ def test_null_parameters_are_typed_from_their_context(bq: BigQueryWarehouse) -> 
     arrays = bq._bind(translate("select 1 from raw.bq_types where d in (select unnest(?)) and ts in "
                                 "(select unnest(?)) and s in (select unnest(?))", bq.project), [[], [], ["a"]])
     assert [p.array_type for p in arrays] == ["DATE", "TIMESTAMP", "STRING"]
+    mixed = bq._bind(translate("select ?, ?", bq.project), [[1, 2.5], [True]])
+    assert [(p.array_type, p.values) for p in mixed] == [("FLOAT64", [1, 2.5]), ("BOOL", [True])]
+    with pytest.raises(PermanentError, match="list mixes types DATE, STRING"):
+        bq._bind(translate("select ?", bq.project), [[date(2025, 1, 1), "x"]])
+    with pytest.raises(PermanentError, match="unsupported type dict"):
+        bq._bind(translate("select ?", bq.project), [{"a": 1}])
 
 
 def test_list_parameters_become_arrays(bq: BigQueryWarehouse) -> None:

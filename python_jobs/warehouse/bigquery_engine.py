@@ -574,6 +574,28 @@ class BigQueryWarehouse(Warehouse):
 
         return self._call(get, f"lookup of {table}")
 
+    def columns(self, schemas: Sequence[str]) -> dict[tuple[str, str], list[str]]:
+        """``(schema, table) -> column names in order`` for every table and view of the given
+        schemas that exist: one dataset-level INFORMATION_SCHEMA query per dataset (the
+        region-level one is what DuckDB's ``information_schema`` maps to, but the emulator's is
+        empty, and ``current_database()`` does not exist in BigQuery)."""
+        from google.cloud import bigquery
+
+        for schema in schemas:
+            if not _IDENT.match(schema):
+                raise PermanentError(f"schema must be an identifier, got {schema!r}")
+        existing = {d.dataset_id for d in self._call(lambda: list(self.client.list_datasets(self.project)),
+                                                      "list datasets")}
+        found: dict[tuple[str, str], list[str]] = {}
+        for schema in schemas:
+            if schema not in existing:
+                continue
+            sql = (f"SELECT table_name, column_name FROM `{self.project}`.{schema}.INFORMATION_SCHEMA.COLUMNS "
+                   "ORDER BY table_name, ordinal_position")
+            for table, column in self._run(sql, bigquery.QueryJobConfig(), f"columns of {schema}"):
+                found.setdefault((schema, table), []).append(column)
+        return found
+
     def forget_schema(self, table: str | None = None) -> None:
         """Drop cached table schemas (after DDL changed ``table``; all when None)."""
         if table is None:

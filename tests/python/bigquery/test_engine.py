@@ -378,3 +378,14 @@ def test_duckdb_ddl_creates_the_bigquery_table(bq: BigQueryWarehouse) -> None:
         ("log_id", "STRING", "REQUIRED"), ("game_date", "DATE", "NULLABLE"), ("started_at", "TIMESTAMP", "REQUIRED"),
         ("rows_in", "INTEGER", "NULLABLE"), ("n", "INTEGER", "NULLABLE"), ("score", "FLOAT", "NULLABLE"),
         ("ok", "BOOLEAN", "NULLABLE"), ("body", "BYTES", "NULLABLE")]
+
+
+def test_columns_of_existing_schemas(bq: BigQueryWarehouse) -> None:
+    bq.execute("create or replace table predictions.bq_cols_a (game_date date, player_id bigint, pts double)")
+    bq.execute("create or replace view predictions.bq_cols_v as select player_id, pts from predictions.bq_cols_a")
+    got = bq.columns(["predictions", "no_such_dataset"])
+    assert got[("predictions", "bq_cols_a")] == ["game_date", "player_id", "pts"]
+    assert got[("predictions", "bq_cols_v")] == ["player_id", "pts"]
+    assert all(schema == "predictions" for schema, _ in got)
+    with pytest.raises(PermanentError, match="must be an identifier"):
+        bq.columns(["raw`; drop"])

@@ -405,6 +405,9 @@ class BigQueryWarehouse(Warehouse):
         """``data`` with the target's columns (by name, missing nullable ones as NULL) and types."""
         fields = self._schema(table)
         by_name = {f.name.lower(): f for f in fields}
+        odd = [c for c in data.column_names if not _IDENT.match(c)]
+        if odd:
+            raise PermanentError(f"load into {table}: column names must be identifiers: {odd!r}")
         extra = [c for c in data.column_names if c.lower() not in by_name]
         if extra:
             raise PermanentError(f"load into {table}: columns not in the table: {', '.join(extra)}")
@@ -458,7 +461,8 @@ class BigQueryWarehouse(Warehouse):
         ref = self._ref(name)
         staging = bigquery.Table(ref, schema=fields)
         staging.expires = datetime.now(UTC) + STAGING_TTL
-        bq_errors.call(lambda: self.client.create_table(staging), f"create staging table for {table}")
+        # a unique name: a retry after a lost answer finds its own table (exists_ok)
+        self._call(lambda: self.client.create_table(staging, exists_ok=True), f"create staging table for {table}")
         try:
             self._load(ref, data, f"load into staging for {table}")
             yield ref

@@ -389,3 +389,24 @@ def test_columns_of_existing_schemas(bq: BigQueryWarehouse) -> None:
     assert all(schema == "predictions" for schema, _ in got)
     with pytest.raises(PermanentError, match="must be an identifier"):
         bq.columns(["raw`; drop"])
+
+
+def test_a_job_whose_submission_failed_is_submitted_again(bq: BigQueryWarehouse) -> None:
+    """A transient failure before the job existed: the retry looks it up (not found) and submits it."""
+    from google.api_core.exceptions import ServiceUnavailable
+    from google.cloud import bigquery
+
+    _events_ddl(bq)
+    sql = translate("insert into raw.bq_events (event_id, player_id, scraped_at) values ('s1', 1, "
+                    "timestamp '2025-03-19 00:00:00+00')", bq.project).sql
+    submitted: list[str] = []
+
+    def submit(job_id: str):
+        submitted.append(job_id)
+        if len(submitted) == 1:
+            raise ServiceUnavailable("backend unavailable")
+        return bq.client.query(sql, job_config=bigquery.QueryJobConfig(), job_id=job_id, job_retry=None)
+
+    bq._job(submit, lambda job: job.result(job_retry=None), "insert")
+    assert len(submitted) == 2 and submitted[0] == submitted[1]  # same id: never two jobs
+    assert bq.scalar("select count(*) from raw.bq_events where event_id = 's1'") == 1

@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     bq_keyfile: Path | None = Field(
         default=None, description="service-account JSON key; default: application default credentials")
     bq_max_attempts: int = Field(default=5, ge=1, le=20, description="tries of a call on transient errors")
+    bq_job_timeout_s: float = Field(default=3600.0, gt=0, description="longest wait for one BigQuery job")
 
     @property
     def database_path(self) -> Path:

@@ -263,6 +263,8 @@ class BigQueryWarehouse(Warehouse):
         self.project: str = settings.bq_project
         self.location: str = settings.bq_location
         self.max_attempts: int = settings.bq_max_attempts
+        # a wait longer than this is a timeout (transient: the retry waits for the same job again)
+        self.job_timeout: float = settings.bq_job_timeout_s
         self.client = client or _make_client(settings)
         self._session_id: str | None = None
         self._schemas: dict[str, list[bigquery.SchemaField]] = {}
@@ -360,7 +362,10 @@ class BigQueryWarehouse(Warehouse):
             return self.client.query(bq_sql, job_config=config, job_id=job_id, location=self.location,
                                      retry=self._api_retry, job_retry=None)
 
-        return self._job(submit, lambda job: job.result(retry=self._api_retry, job_retry=None), action)
+        def wait(job):
+            return job.result(retry=self._api_retry, job_retry=None, timeout=self.job_timeout)
+
+        return self._job(submit, wait, action)
 
     def _job(self, submit, wait, action: str):
         """Submit a job and wait for it, retrying transient failures without ever running it twice:
@@ -449,7 +454,7 @@ class BigQueryWarehouse(Warehouse):
             return self.client.load_table_from_file(io.BytesIO(payload), ref, job_config=config, job_id=job_id,
                                                     location=self.location)
 
-        self._job(submit, lambda job: job.result(retry=self._api_retry), action)
+        self._job(submit, lambda job: job.result(retry=self._api_retry, timeout=self.job_timeout), action)
 
     @contextmanager
     def _staging(self, table: str, data: pa.Table, fields: list) -> Iterator[str]:
@@ -531,7 +536,7 @@ class BigQueryWarehouse(Warehouse):
         def begin():
             job = self.client.query("BEGIN TRANSACTION", job_config=bigquery.QueryJobConfig(create_session=True),
                                     location=self.location, retry=self._api_retry, job_retry=None)
-            job.result(retry=self._api_retry, job_retry=None)
+            job.result(retry=self._api_retry, job_retry=None, timeout=self.job_timeout)
             return job.session_info.session_id
 
         self._session_id = bq_errors.with_retry(begin, "begin transaction", attempts=self.max_attempts)
@@ -556,7 +561,8 @@ class BigQueryWarehouse(Warehouse):
             return
         config = bigquery.QueryJobConfig(connection_properties=[bigquery.ConnectionProperty("session_id", session)])
         try:
-            self.client.query("CALL BQ.ABORT_SESSION()", job_config=config, location=self.location).result()
+            self.client.query("CALL BQ.ABORT_SESSION()", job_config=config, location=self.location,
+                              job_retry=None).result(timeout=self.job_timeout, job_retry=None)
         except Exception as exc:  # an idle session ends by itself after 24 h; nothing was lost
             error = bq_errors.classify(exc, "end session")
             if getattr(error, "status_code", None) == 404:  # no BQ.ABORT_SESSION here: stop trying

@@ -83,4 +83,4 @@ def bq_emulator() -> Iterator[str]:
 def bq_settings(bq_emulator: str) -> Settings:
     """Settings of the prod (BigQuery) target pointing at the emulator."""
     return Settings(home=PROJECT_ROOT, dbt_target="prod", bq_project="test-project",
-                    bq_api_endpoint=bq_emulator, bq_max_attempts=3)
+                    bq_api_endpoint=bq_emulator, bq_max_attempts=3, bq_job_timeout_s=120)

@@ -72,7 +72,7 @@ def race_worker(endpoint: str, holder_id: str, keys: list[str], now: datetime, t
     from python_jobs.warehouse.bigquery_engine import BigQueryWarehouse
 
     warehouse = BigQueryWarehouse(Settings(bq_project="test-project", bq_api_endpoint=endpoint,
-                                           bq_max_attempts=5))
+                                           bq_max_attempts=5, bq_job_timeout_s=120))
     try:
         warehouse.fetchall("select 1")  # imports and connections warmed up before the race
         for key in keys:

@@ -26,7 +26,7 @@ def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
     settings = Settings(_env_file=None)
     assert (settings.bq_project, settings.bq_location, settings.bq_api_endpoint, settings.bq_keyfile,
-            settings.bq_max_attempts) == (None, "US", None, None, 5)
+            settings.bq_max_attempts, settings.bq_job_timeout_s) == (None, "US", None, None, 5, 3600.0)
 
 
 def test_missing_project_fails_with_one_line() -> None:

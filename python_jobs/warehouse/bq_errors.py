@@ -53,7 +53,9 @@ TRANSIENT_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 # messages of DML conflicts between concurrent transactions (retry the whole statement)
 _CONCURRENT = re.compile(r"concurrent update|could not serialize access|aborted due to concurrent",
                          re.IGNORECASE)
-_QUOTED_VALUE = re.compile(r"'(?:[^'\\]|\\.)*'")
+_QUOTED_VALUE = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
+# google.api_core appends the error list ("; reason: invalidQuery, message: <the same again>")
+_ERROR_LIST = re.compile(r";\s*reason:.*$")
 
 
 def _reasons(exc: gexc.GoogleAPICallError) -> list[str]:
@@ -62,6 +64,7 @@ def _reasons(exc: gexc.GoogleAPICallError) -> list[str]:
 
 def _first_line(text: str) -> str:
     line = next((part.strip() for part in str(text).splitlines() if part.strip()), "")
+    line = _ERROR_LIST.sub("", line)
     line = _QUOTED_VALUE.sub("'…'", line)  # values (a parameter quoted back by BigQuery) never leak
     return line[:300]
 

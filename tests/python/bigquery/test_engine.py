@@ -301,11 +301,13 @@ def test_transaction_rolls_back_on_error(bq: BigQueryWarehouse) -> None:
 
 
 def test_emulator_errors_are_permanent_one_line_and_value_free(bq: BigQueryWarehouse) -> None:
+    _types_table(bq)
     with pytest.raises(RelationNotFound) as missing:
         bq.fetchall("select * from raw.bq_missing_table where s = ?", ["secret-value-123"])
     assert missing.value.status_code == 404
     assert "\n" not in str(missing.value) and "secret-value-123" not in str(missing.value)
-    assert str(missing.value).startswith("BigQuery query failed (404 notFound)")
+    assert str(missing.value).startswith("BigQuery query failed (404 notFound): Not found: Table")
+    assert "reason:" not in str(missing.value)  # the error list the client appends is not repeated
     with pytest.raises(PermanentError) as bad:
         bq.execute("select nosuchfunction(?) from raw.bq_types", ["secret-value-456"])
     assert bad.value.status_code == 400 and "\n" not in str(bad.value)

@@ -118,3 +118,12 @@ def test_permanent_errors_fail_fast() -> None:
     with pytest.raises(RelationNotFound, match=r"^BigQuery query failed \(404 notFound\): Not found: Dataset p:nope$"):
         with_retry(missing, "query", attempts=5, initial_wait=0, max_wait=0)
     assert len(calls) == 1
+
+
+def test_message_drops_the_repeated_error_list_and_double_quoted_values() -> None:
+    # google-cloud-bigquery builds a failed job's message as "<message>; reason: <r>, message: <m>"
+    exc = gexc.BadRequest('Query execution failed: Duplicate key "run_id: r1" violates primary key; '
+                          'reason: invalidQuery, message: Duplicate key "run_id: r1"',
+                          errors=[{"reason": "invalidQuery", "message": 'Duplicate key "run_id: r1"'}])
+    assert str(classify(exc, "statement")) == (
+        "BigQuery statement failed (400 invalidQuery): Query execution failed: Duplicate key '…' violates primary key")

@@ -36,7 +36,7 @@ def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="debug logg
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-for _mod in sorted(m.name for m in pkgutil.iter_modules(commands_pkg.__path__)):
+for _mod in sorted(m.name for m in pkgutil.iter_modules(commands_pkg.__path__) if not m.name.startswith("_")):
     importlib.import_module(f"python_jobs.commands.{_mod}").register(app)
 
 

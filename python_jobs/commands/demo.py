@@ -14,19 +14,18 @@ are no-ops through their idempotency keys).
 from __future__ import annotations
 
 import os
-import sys
 import time
 from datetime import date, timedelta
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from python_jobs.commands._common import make_console
 from python_jobs.config import Settings, get_settings
 
 DEMO_DATES = (date(2025, 3, 19), date(2025, 3, 20))
 # wide enough for the grades table when the output is a file or a CI log (rich assumes 80 columns)
-console = Console(width=None if sys.stdout.isatty() else 120)
+console = make_console()
 
 
 def run_demo(settings: Settings, dates: tuple[date, ...] = DEMO_DATES) -> int:

@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
+from python_jobs.commands._common import make_console, parse_date
 from python_jobs.config import get_settings
 from python_jobs.errors import NbaPropsError
 
-console = Console()
+console = make_console()
 
 
-def _date(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)", param_hint=option) from None
+_date = parse_date
 
 
 def register(app: typer.Typer) -> None:

@@ -4,21 +4,19 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 import typer
 
+from python_jobs.commands._common import parse_date
 from python_jobs.config import get_settings
 from python_jobs.dbt_runner import DbtError
 from python_jobs.errors import NbaPropsError
 
 
-def _date(value: str) -> date:
-    try:
-        return datetime.strptime(value, "%Y-%m-%d").date()
-    except ValueError as exc:
-        raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from exc
+def _date(value: str, option: str = "--date") -> date:
+    return parse_date(value, option)  # type: ignore[return-value]
 
 
 def _fail(exc: Exception) -> None:

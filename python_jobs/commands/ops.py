@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import date
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from python_jobs.commands._common import make_console, parse_date
 from python_jobs.config import get_settings
 
-console = Console()
+console = make_console()
 
 
 def _table(title: str, rows: list[dict], columns: list[str] | None = None) -> Table:
@@ -48,12 +48,13 @@ def register(app: typer.Typer) -> None:
         wait_minutes: float = typer.Option(None, help="wait this long for another run of the date (default: config)"),
     ) -> None:
         """Run the daily pipeline for one game date (no Prefect). Exit 0 ok/no-op, 1 failed, 2 SLO failed, 3 locked."""
+        day = parse_date(game_date)
         from python_jobs.ops.locks import LockHeld
         from python_jobs.pipeline import PipelineFailed, run_day
 
         settings = get_settings()
         try:
-            result = run_day(settings, date.fromisoformat(game_date), force=force, wait_minutes=wait_minutes)
+            result = run_day(settings, day, force=force, wait_minutes=wait_minutes)
         except LockHeld as exc:
             typer.secho(str(exc), fg="yellow", err=True)
             raise typer.Exit(3) from exc
@@ -81,8 +82,10 @@ def register(app: typer.Typer) -> None:
         """Run the daily pipeline over a date range; dates already complete are skipped (resumable)."""
         from python_jobs.pipeline import backfill, backfill_dates
 
+        d0, d1 = parse_date(start, "--start"), parse_date(end, "--end")
+        if d1 < d0:
+            raise typer.BadParameter(f"--end {end} is before --start {start}", param_hint="--end")
         settings = get_settings()
-        d0, d1 = date.fromisoformat(start), date.fromisoformat(end)
         n = len(backfill_dates(settings, d0, d1))
         with Progress(TextColumn("[bold]backfill"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
                       TimeElapsedColumn(), console=console) as progress:
@@ -138,12 +141,13 @@ def register(app: typer.Typer) -> None:
         """Print prediction -> feature row -> staged rows -> raw payloads and scrape runs."""
         from python_jobs.ops.trace import TraceNotFound, find_predictions, trace_prediction
 
+        day = parse_date(game_date)
         settings = get_settings()
         try:
             if prediction_id:
                 ids = [prediction_id]
             elif player and game_date:
-                ids = find_predictions(settings, player, date.fromisoformat(game_date))
+                ids = find_predictions(settings, player, day)
             else:
                 raise typer.BadParameter("give PREDICTION_ID or --player and --date")
             for pid in ids:

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from python_jobs.commands._common import parse_date
 from python_jobs.config import get_settings
 
 
 def _date(value: str) -> date:
-    try:
-        return datetime.strptime(value, "%Y-%m-%d").date()
-    except ValueError as exc:
-        raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from exc
+    return parse_date(value)  # type: ignore[return-value]
 
 
 def register(app: typer.Typer) -> None:

@@ -142,5 +142,7 @@ def test_deployments_daily_cron_in_new_york_and_parameterised_backfill():
     from flows.serve import deployments as served
 
     crons = {d.name: [(s.schedule.cron, s.schedule.timezone) for s in d.schedules or []] for d in served()}
-    assert crons == {"daily": [("0 10 * * *", "America/New_York")], "backfill": [],
-                     "reconcile": [("0 6 * * 1", "America/New_York")]}
+    assert crons == {"daily-served": [("0 10 * * *", "America/New_York")], "backfill-served": [],
+                     "reconcile-served": [("0 6 * * 1", "America/New_York")]}
+    # serving must never rewrite the work-pool deployments of `prefect deploy --all`
+    assert not set(crons) & set(deployments)

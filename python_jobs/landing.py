@@ -59,8 +59,8 @@ def encode_body(body: bytes) -> bytes:
 
 def read_body(con: duckdb.DuckDBPyConnection, payload_id: str) -> bytes | None:
     """The payload body exactly as received (None for a duplicate, whose body is not stored)."""
-    row = con.execute("select body, body_encoding from raw.landed_payloads where payload_id = ?",
-                      [payload_id]).fetchone()
+    row = con.fetchone("select body, body_encoding from raw.landed_payloads where payload_id = ?",
+                      [payload_id])
     if row is None:
         raise KeyError(f"no landed payload {payload_id}")
     body, encoding = row
@@ -107,9 +107,9 @@ class LandingSession:
         self.started_at = settings.utcnow()
         con.execute("set enable_progress_bar = false")
         self._known: dict[tuple[str, str, str, str], str] = {
-            (s, e, p, h): pid for s, e, p, h, pid in con.execute(
+            (s, e, p, h): pid for s, e, p, h, pid in con.fetchall(
                 "select source, endpoint, params_json, sha256, payload_id from raw.landed_payloads "
-                "where duplicate_of_payload_id is null").fetchall()
+                "where duplicate_of_payload_id is null")
         }
         con.execute(
             "insert into raw.scrape_runs (scrape_run_id, correlation_id, command, transport, started_at, status) "

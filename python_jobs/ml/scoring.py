@@ -55,14 +55,14 @@ class ScoreReport:
 
 def read_day(con, spec: FeatureSpec, game_date: date) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(feature rows, consensus lines) of one game date."""
-    features = con.execute(
+    features = con.fetch_df(
         f"select {feature_store_columns(spec)} from {FEATURE_STORE} where game_date = ? order by player_id",
         [game_date],
-    ).df()
-    lines = con.execute(
+    )
+    lines = con.fetch_df(
         f"select {', '.join(LINE_COLUMNS)} from {CONSENSUS_LINES} where game_date = ? order by player_id",
         [game_date],
-    ).df()
+    )
     return features, lines
 
 

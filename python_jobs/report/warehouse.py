@@ -89,10 +89,10 @@ class Warehouse:
         self.close()
 
     def _load_catalog(self) -> None:
-        rows = self.con.execute(
+        rows = self.con.fetchall(
             "select table_schema, table_name, column_name from information_schema.columns "
             "where table_catalog = current_database() order by table_schema, table_name, ordinal_position"
-        ).fetchall()
+        )
         for schema, table, column in rows:
             self._columns.setdefault((schema, table), []).append(column)
 
@@ -128,7 +128,7 @@ class Warehouse:
 
     # ---- queries -------------------------------------------------------------------------
     def query(self, sql: str, params: Iterable[object] = ()) -> pd.DataFrame:
-        return self.con.execute(sql, list(params)).df()
+        return self.con.fetch_df(sql, list(params))
 
     def select(self, key: str, wanted: Sequence[str], where: str = "", params: Iterable[object] = (),
                order_by: str = "") -> pd.DataFrame:

@@ -62,6 +62,7 @@ class DuckDBWarehouse(Warehouse):
         self._depth = 0
         self._con.execute("set timezone = 'UTC'")
         self._con.execute(f"set threads = {int(threads)}")
+        self._con.execute("set enable_progress_bar = false")
 
     @property
     def duckdb(self) -> duckdb.DuckDBPyConnection:
@@ -92,7 +93,12 @@ class DuckDBWarehouse(Warehouse):
         return self._run(sql, params).fetchone()
 
     def fetch_arrow(self, sql: str, params: Params = None) -> pa.Table:
-        return self._run(sql, params).to_arrow_table()
+        try:  # a relation converts to Arrow without the extra copy of a DB-API result
+            return self._con.sql(sql, params=list(params) if params is not None else None).to_arrow_table()
+        except duckdb.CatalogException as exc:
+            if "does not exist" in str(exc):
+                raise RelationNotFound(str(exc).splitlines()[0]) from exc
+            raise
 
     def fetch_df(self, sql: str, params: Params = None) -> pd.DataFrame:
         # DuckDB's own conversion: the same dtypes the callers had before the boundary existed

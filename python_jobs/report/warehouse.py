@@ -13,10 +13,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 
 from python_jobs.config import Settings
+from python_jobs.warehouse import base
+from python_jobs.warehouse.connection import connect
 
 # key -> (schema, table). The only relations the report reads.
 RELATIONS: dict[str, tuple[str, str]] = {
@@ -58,23 +59,23 @@ def quote(identifier: str) -> str:
 
 @dataclass
 class Warehouse:
-    """A read-only DuckDB connection plus the catalog of what exists."""
+    """A read-only warehouse handle plus the catalog of what exists."""
 
-    con: duckdb.DuckDBPyConnection
+    con: base.Warehouse
     database_found: bool = True
     _columns: dict[tuple[str, str], list[str]] = field(default_factory=dict)
 
     @classmethod
     def open(cls, settings: Settings) -> Warehouse:
         path: Path = settings.database_path
-        if not path.exists():
-            con = duckdb.connect(":memory:")
+        if settings.engine == "duckdb" and not path.exists():
+            from python_jobs.warehouse.duckdb_engine import DuckDBWarehouse
+
+            con: base.Warehouse = DuckDBWarehouse(":memory:", threads=settings.threads)  # empty catalog
             found = False
         else:
-            con = duckdb.connect(str(path), read_only=True)
+            con = connect(settings, read_only=True)
             found = True
-        con.execute("set timezone = 'UTC'")
-        con.execute(f"set threads = {int(settings.threads)}")
         wh = cls(con=con, database_found=found)
         wh._load_catalog()
         return wh

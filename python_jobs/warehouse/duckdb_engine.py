@@ -18,7 +18,11 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import duckdb
 
 from python_jobs.warehouse.base import Params, Warehouse
-from python_jobs.warehouse.errors import RelationNotFound, WarehouseFileConflict, WarehouseUnavailable
+from python_jobs.warehouse.errors import (
+    RelationNotFound,
+    WarehouseFileConflict,
+    WarehouseUnavailable,
+)
 
 if TYPE_CHECKING:
     import pandas as pd

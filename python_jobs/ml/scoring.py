@@ -171,4 +171,7 @@ def _insert(con: Warehouse, table: str, frame: pd.DataFrame, columns: list[str])
     """One bulk load of ``frame[columns]`` into ``raw.<table>`` (columns from code, not input)."""
     if frame.empty:
         return 0
-    return con.load_arrow(f"raw.{table}", pa.Table.from_pandas(frame[columns], preserve_index=False))
+    out = frame[columns].copy()
+    if "game_date" in out:  # rejects mix datetime.date and Timestamp values: one Arrow date32 column
+        out["game_date"] = pd.to_datetime(out["game_date"]).dt.date
+    return con.load_arrow(f"raw.{table}", pa.Table.from_pandas(out, preserve_index=False))

@@ -88,13 +88,16 @@ class DuckDBWarehouse(Warehouse):
             raise
 
     def execute(self, sql: str, params: Params = None) -> None:
-        self._run(sql, params)
+        self._run(sql, params).complete()
 
     def fetchall(self, sql: str, params: Params = None) -> list[tuple]:
         return self._run(sql, params).fetchall()
 
     def fetchone(self, sql: str, params: Params = None) -> tuple | None:
-        return self._run(sql, params).fetchone()
+        result = self._run(sql, params)
+        row = result.fetchone()
+        result.complete()  # no unfinished result left behind (it would block the next query)
+        return row
 
     def fetch_arrow(self, sql: str, params: Params = None) -> pa.Table:
         try:  # a relation converts to Arrow without the extra copy of a DB-API result

@@ -215,3 +215,16 @@ def test_connect_to_bigquery_without_its_engine_fails_with_one_clear_line(tmp_se
         connect(prod)
     message = str(info.value)
     assert "\n" not in message and "'prod' is BigQuery" in message and "uv sync --extra bigquery" in message
+
+
+def test_reading_one_row_of_many_leaves_the_handle_ready_for_any_next_call(wh):
+    wh.load_arrow("s.t", pa.table({"k": list(range(1, 2001)), "v": ["r"] * 2000}))
+    assert wh.fetchone("select k from s.t order by k") == (1,)
+    # each of these would fail on an unfinished result of the previous statement
+    assert wh.fetch_arrow("select count(*) as n from s.t").to_pylist() == [{"n": 2000}]
+    wh.execute("update s.t set v = 'u' where k <= ?", [10])
+    assert wh.fetch_dicts("select count(*) as n from s.t where v = ?", ["u"]) == [{"n": 10}]
+    with wh.transaction():
+        assert wh.fetchone("select k from s.t where k > ? order by k", [1990]) == (1991,)
+        wh.execute("delete from s.t where k > ?", [1990])
+    assert wh.scalar("select max(k) from s.t") == 1990

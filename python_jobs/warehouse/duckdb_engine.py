@@ -126,7 +126,7 @@ class DuckDBWarehouse(Warehouse):
             return 0
         cols = ", ".join(quote_ident(c) for c in data.column_names)
         with self._registered(data) as src:
-            self._run(f"insert into {quote_table(table)} ({cols}) select {cols} from {src}", None)
+            self.execute(f"insert into {quote_table(table)} ({cols}) select {cols} from {src}")
         return data.num_rows
 
     def merge_arrow(self, table: str, data: pa.Table, keys: Sequence[str]) -> int:
@@ -143,7 +143,7 @@ class DuckDBWarehouse(Warehouse):
         matched = (f"when matched then update set {', '.join(f'{c} = s.{c}' for c in others)} "
                    if others else "")
         with self._registered(data) as src:
-            self._run(
+            self.execute(
                 f"merge into {quote_table(table)} t using {src} s on {on} {matched}"
                 f"when not matched then insert ({', '.join(cols)}) values ({', '.join('s.' + c for c in cols)})",
                 None,
@@ -179,7 +179,7 @@ class DuckDBWarehouse(Warehouse):
         if schema:
             sql += " and table_schema = ?"
             params.append(schema)
-        return bool(self._run(sql, params).fetchone()[0])
+        return bool(self.scalar(sql, params))
 
     def close(self) -> None:
         self._con.close()

@@ -220,6 +220,10 @@ def test_connect_to_bigquery_without_its_engine_fails_with_one_clear_line(tmp_se
 def test_reading_one_row_of_many_leaves_the_handle_ready_for_any_next_call(wh):
     wh.load_arrow("s.t", pa.table({"k": list(range(1, 2001)), "v": ["r"] * 2000}))
     assert wh.fetchone("select k from s.t order by k") == (1,)
+    assert wh.table_exists("s.t")
+    assert wh.fetch_dicts("select k from s.t where k = ?", [2]) == [{"k": 2}]
+    wh.merge_arrow("s.t", pa.table({"k": [1], "v": ["m"]}), ["k"])
+    assert wh.fetch_dicts("select v from s.t where k = ?", [1]) == [{"v": "m"}]
     # each of these would fail on an unfinished result of the previous statement
     assert wh.fetch_arrow("select count(*) as n from s.t").to_pylist() == [{"n": 2000}]
     wh.execute("update s.t set v = 'u' where k <= ?", [10])

@@ -45,7 +45,7 @@ def _scenario(base: Settings, name: str, seasons: list[str] | None) -> dict[str,
     run_dbt(["run", "--select", "tag:phase2"], settings)
     out["phase34_one_day_incremental_seconds"] = _timed(lambda: run_dbt(["build", *PHASES_3_4, *MODELS_ONLY], settings))
     out["phase34_tests_seconds"] = _timed(lambda: run_dbt(["test", *PHASES_3_4], settings))
-    with connect(settings, read_only=True) as con:
+    with connect(settings) as con:
         out["feature_rows"] = con.fetchone("select count(*) from precompute.ml_feature_store")[0]
         out["player_game_rows"] = con.fetchone("select count(*) from analytics.player_game_summary")[0]
     return out

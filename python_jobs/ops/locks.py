@@ -9,8 +9,8 @@
 - ``release`` only by the holder (``NotLockHolder`` otherwise).
 
 Each operation is one conditional statement (acquire: a MERGE; refresh and release: an UPDATE
-that matches only the holder) followed by a read-back, in one short transaction; the same SQL runs
-on every engine. On DuckDB it also runs inside the warehouse guard (``guard.py``); no connection
+that matches only the holder), atomic on its own, followed by a read-back; the same SQL runs on
+every engine. On DuckDB it also runs inside the warehouse guard (``guard.py``); no connection
 stays open while the lock is held, so dbt can use the file.
 """
 
@@ -138,9 +138,8 @@ def try_acquire(settings: Settings, key: str, holder_id: str, ttl: timedelta,
         dead = (before.holder_id if before is not None and before.holder_id != holder_id
                 and before.released_at is None and holder_is_dead(before.holder_id) else None)
         now = clock.now()
-        with con.transaction():
-            con.execute(_ACQUIRE, [key, holder_id, now, now + ttl, dead])
-            info = _read(con, key)
+        con.execute(_ACQUIRE, [key, holder_id, now, now + ttl, dead])  # one statement: atomic alone
+        info = _read(con, key)
         assert info is not None, f"lock {key!r}: no row after the acquire MERGE"
         return info.holder_id == holder_id and info.released_at is None, info
 
@@ -164,7 +163,7 @@ def acquire(settings: Settings, key: str, holder_id: str, ttl: timedelta, *,
 def refresh(settings: Settings, key: str, holder_id: str, ttl: timedelta, clock: Clock | None = None) -> LockInfo:
     """Extend the expiry: one UPDATE that matches only while we hold the lock; ``LockLost`` otherwise."""
     clock = clock or SystemClock()
-    with short_write(settings) as con, con.transaction():
+    with short_write(settings) as con:
         con.execute(
             "update raw.pipeline_locks set expires_at = ? "
             "where lock_key = ? and holder_id = ? and released_at is null",
@@ -179,7 +178,7 @@ def refresh(settings: Settings, key: str, holder_id: str, ttl: timedelta, clock:
 def release(settings: Settings, key: str, holder_id: str, clock: Clock | None = None) -> None:
     """Release: one UPDATE that matches only the holder (idempotent for it); ``NotLockHolder`` otherwise."""
     clock = clock or SystemClock()
-    with short_write(settings) as con, con.transaction():
+    with short_write(settings) as con:
         con.execute(
             "update raw.pipeline_locks set released_at = ? "
             "where lock_key = ? and holder_id = ? and released_at is null",

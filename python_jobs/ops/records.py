@@ -168,15 +168,16 @@ def raise_alerts(settings: Settings, alerts: list[Alert], *, run_id: str, correl
     """Insert alerts not raised before (same type, subject and date); returns how many are new."""
     if not alerts:
         return 0
-    with short_write(settings) as con, con.transaction():
+    with short_write(settings) as con:
         before = con.fetchone("select count(*) from raw.alerts")[0]
-        for a in alerts:  # few per run; insert-if-absent works on every engine (no ON CONFLICT on BigQuery)
-            con.execute(
-                "insert into raw.alerts select ?, ?, ?, ?, ?, ?, ?, ?, ?, null "
-                "where not exists (select 1 from raw.alerts where alert_id = ?)",
-                [a.alert_id, run_id, correlation_id, a.game_date, a.alert_type, a.severity, a.subject,
-                 a.message, raised_at, a.alert_id],
-            )
+        with con.transaction():
+            for a in alerts:  # few per run; insert-if-absent works on every engine (no ON CONFLICT on BigQuery)
+                con.execute(
+                    "insert into raw.alerts select ?, ?, ?, ?, ?, ?, ?, ?, ?, null "
+                    "where not exists (select 1 from raw.alerts where alert_id = ?)",
+                    [a.alert_id, run_id, correlation_id, a.game_date, a.alert_type, a.severity, a.subject,
+                     a.message, raised_at, a.alert_id],
+                )
         after = con.fetchone("select count(*) from raw.alerts")[0]
     return int(after - before)
 

@@ -61,11 +61,30 @@ class Settings(BaseSettings):
     def dbt_target_path(self) -> Path:
         return self.warehouse_dir / "dbt_target"
 
+    @property
+    def engine(self) -> str:
+        """Warehouse engine of ``dbt_target``: 'bigquery' when its profiles.yml ``type`` says so, else 'duckdb'."""
+        return "bigquery" if profile_target_types(self.home).get(self.dbt_target) == "bigquery" else "duckdb"
+
     def utcnow(self) -> datetime:
         """Current time in UTC (or the fake clock)."""
         if self.now is not None:
             return self.now if self.now.tzinfo else self.now.replace(tzinfo=UTC)
         return datetime.now(UTC)
+
+
+@lru_cache(maxsize=8)
+def profile_target_types(home: Path) -> dict[str, str]:
+    """target -> adapter ``type`` from ``home/profiles.yml`` (read once per project root)."""
+    import yaml
+
+    path = home / "profiles.yml"
+    if not path.exists():
+        return {}
+    profiles = yaml.safe_load(path.read_text()) or {}
+    return {target: str(out.get("type", "")).strip()
+            for profile in profiles.values() if isinstance(profile, dict)
+            for target, out in (profile.get("outputs") or {}).items() if isinstance(out, dict)}
 
 
 @lru_cache(maxsize=1)

@@ -186,10 +186,10 @@ def _landed_event_ids(run: _Run, day: date) -> list[str]:
     from python_jobs.parsers.payloads import parse_odds_events
     from python_jobs.scrapers.base import canonical_params
 
-    row = run.session.con.execute(
+    row = run.session.con.fetchone(
         "select payload_id from raw.landed_payloads where source = 'odds_api' and endpoint = 'events' "
         "and params_json = ? and body is not null order by scraped_at desc limit 1",
-        [canonical_params(ep.odds_events(day).params)]).fetchone()
+        [canonical_params(ep.odds_events(day).params)])
     if row is None:
         return []
     body = read_body(run.session.con, row[0])

@@ -30,7 +30,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-import duckdb
 import orjson
 import pyarrow as pa
 
@@ -41,6 +40,7 @@ from python_jobs.scrapers.base import Fetched, ScrapeRequest, ScrapeResult, cano
 from python_jobs.scrapers.http import redact
 from python_jobs.validation.records import RecordKind, record_kinds, validate_and_load
 from python_jobs.validation.staging import StageBuilder
+from python_jobs.warehouse.base import Warehouse
 
 log = logging.getLogger(__name__)
 
@@ -57,10 +57,10 @@ def encode_body(body: bytes) -> bytes:
     return gzip.compress(body, compresslevel=1, mtime=0)
 
 
-def read_body(con: duckdb.DuckDBPyConnection, payload_id: str) -> bytes | None:
+def read_body(con: Warehouse, payload_id: str) -> bytes | None:
     """The payload body exactly as received (None for a duplicate, whose body is not stored)."""
-    row = con.execute("select body, body_encoding from raw.landed_payloads where payload_id = ?",
-                      [payload_id]).fetchone()
+    row = con.fetchone("select body, body_encoding from raw.landed_payloads where payload_id = ?",
+                      [payload_id])
     if row is None:
         raise KeyError(f"no landed payload {payload_id}")
     body, encoding = row
@@ -90,7 +90,7 @@ class _PendingPayload:
 class LandingSession:
     """One scrape run: land payloads, stage their records, flush them in one transaction."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, settings: Settings, *, command: str,
+    def __init__(self, con: Warehouse, settings: Settings, *, command: str,
                  transport: Literal["replay", "live", "file"], correlation_id: str | None = None):
         self.con = con
         self.settings = settings
@@ -105,11 +105,10 @@ class LandingSession:
         self._results_by_payload: dict[str, ScrapeResult] = {}
         self.results: list[ScrapeResult] = []
         self.started_at = settings.utcnow()
-        con.execute("set enable_progress_bar = false")
         self._known: dict[tuple[str, str, str, str], str] = {
-            (s, e, p, h): pid for s, e, p, h, pid in con.execute(
+            (s, e, p, h): pid for s, e, p, h, pid in con.fetchall(
                 "select source, endpoint, params_json, sha256, payload_id from raw.landed_payloads "
-                "where duplicate_of_payload_id is null").fetchall()
+                "where duplicate_of_payload_id is null")
         }
         con.execute(
             "insert into raw.scrape_runs (scrape_run_id, correlation_id, command, transport, started_at, status) "
@@ -202,8 +201,7 @@ class LandingSession:
             return
         now = self.settings.utcnow()
         con = self.con
-        con.execute("begin transaction")
-        try:
+        with con.transaction():
             if self._pending:
                 table = pa.table({
                     "payload_id": [p.payload_id for p in self._pending],
@@ -220,12 +218,7 @@ class LandingSession:
                     "duplicate_of_payload_id": pa.array([p.duplicate_of for p in self._pending], type=pa.string()),
                     "origin": [p.origin for p in self._pending],
                 })
-                con.register("_payloads_in", table)
-                try:
-                    con.execute(f"insert into raw.landed_payloads ({', '.join(table.column_names)}) "
-                                "select * from _payloads_in")
-                finally:
-                    con.unregister("_payloads_in")
+                con.load_arrow("raw.landed_payloads", table)
             for name, builder in self.builders.items():
                 counts = validate_and_load(con, self.kinds[name], builder, quarantined_at=now)
                 for pid, c in counts.items():
@@ -240,15 +233,7 @@ class LandingSession:
                     ("source", pa.string()), ("endpoint", pa.string()), ("record_kind", pa.string()),
                     ("record_index", pa.int32()), ("reason_code", pa.string()), ("reason", pa.string()),
                     ("record_json", pa.string()), ("quarantined_at", pa.timestamp("us", tz="UTC"))]))
-                con.register("_pq_in", q)
-                try:
-                    con.execute(f"insert into raw.quarantine ({', '.join(q.column_names)}) select * from _pq_in")
-                finally:
-                    con.unregister("_pq_in")
-            con.execute("commit")
-        except BaseException:
-            con.execute("rollback")
-            raise
+                con.load_arrow("raw.quarantine", q)
         for pid, result in list(self._results_by_payload.items()):
             if result.n_valid + result.n_quarantined != result.n_records:
                 raise IngestInvariantError(

@@ -289,7 +289,7 @@ def ready_sources(settings: Settings, game_date: date, names: list[str]) -> list
     with short_write(settings) as con:
         for name in names:
             sql, params = probes[name]
-            if con.execute(sql, params(game_date)).fetchone()[0]:
+            if con.fetchone(sql, params(game_date))[0]:
                 ready.append(name)
     return ready
 
@@ -569,9 +569,9 @@ def backfill_dates(settings: Settings, start: date, end: date) -> list[date]:
     """Game dates in [start, end]: the dates with scheduled games when the schedule is landed,
     else every date."""
     with short_write(settings) as con:
-        scheduled = [r[0] for r in con.execute(
+        scheduled = [r[0] for r in con.fetchall(
             "select distinct game_date from raw.nba_schedule_games where game_date between ? and ? order by 1",
-            [start, end]).fetchall()]
+            [start, end])]
     if scheduled:
         return scheduled
     return [start + timedelta(days=i) for i in range((end - start).days + 1)]

@@ -12,10 +12,9 @@ from __future__ import annotations
 import time
 from datetime import date, timedelta
 
-import duckdb
-
 from python_jobs.config import Settings
 from python_jobs.dbt_runner import run_dbt
+from python_jobs.warehouse.connection import connect
 
 DAY = date(2025, 3, 13)
 PHASES_3_4 = ["--select", "tag:phase3", "tag:phase4"]
@@ -46,9 +45,9 @@ def _scenario(base: Settings, name: str, seasons: list[str] | None) -> dict[str,
     run_dbt(["run", "--select", "tag:phase2"], settings)
     out["phase34_one_day_incremental_seconds"] = _timed(lambda: run_dbt(["build", *PHASES_3_4, *MODELS_ONLY], settings))
     out["phase34_tests_seconds"] = _timed(lambda: run_dbt(["test", *PHASES_3_4], settings))
-    with duckdb.connect(str(settings.database_path)) as con:
-        out["feature_rows"] = con.execute("select count(*) from precompute.ml_feature_store").fetchone()[0]
-        out["player_game_rows"] = con.execute("select count(*) from analytics.player_game_summary").fetchone()[0]
+    with connect(settings) as con:
+        out["feature_rows"] = con.fetchone("select count(*) from precompute.ml_feature_store")[0]
+        out["player_game_rows"] = con.fetchone("select count(*) from analytics.player_game_summary")[0]
     return out
 
 

@@ -38,8 +38,8 @@ def run(settings: Settings) -> dict[str, float | int | str]:
     rerun = ingest_history(full)
     rerun_seconds = time.perf_counter() - started
     with connect(full, read_only=True) as con:
-        stored = con.execute("select sum(octet_length(body)), sum(byte_size) from raw.landed_payloads "
-                             "where body is not null").fetchone()
+        stored = con.fetchone("select sum(octet_length(body)), sum(byte_size) from raw.landed_payloads "
+                             "where body is not null")
 
     one = _sub(settings, "one_day")
     ingest_history(one, seasons=["2024-25"], until=ONE_DAY - timedelta(days=1))

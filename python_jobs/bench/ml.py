@@ -48,7 +48,7 @@ def run(settings: Settings) -> dict[str, float | int | str]:
     spec, params = load_feature_spec(settings.home), load_ml_params(settings.home)
     models = list(ModelRegistry(settings.models_dir).load(None, spec, params, threads=settings.threads).values())
     with connect(settings) as con:
-        rows = con.execute(f"select {feature_store_columns(spec)} from {FEATURE_STORE}").df()
+        rows = con.fetch_df(f"select {feature_store_columns(spec)} from {FEATURE_STORE}")
     valid, _ = validate_feature_rows(rows, spec, params)
     valid = valid.assign(consensus_line_points=20.5, bookmaker_keys="bench", over_price=-110, under_price=-110)
     started = time.perf_counter()

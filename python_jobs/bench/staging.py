@@ -38,7 +38,7 @@ def _staging_rows(settings: Settings) -> int:
     from python_jobs.warehouse.connection import connect
 
     with connect(settings) as con:
-        return sum(con.execute(f"select count(*) from staging.{m}").fetchall()[0][0] for m in STAGING_MODELS)
+        return sum(con.fetchall(f"select count(*) from staging.{m}")[0][0] for m in STAGING_MODELS)
 
 
 def _one_day(settings: Settings, seasons: list[str] | None) -> dict[str, float | int]:

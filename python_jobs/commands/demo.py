@@ -77,7 +77,7 @@ def _print_grades(settings: Settings, graded_dates: tuple[date, ...]) -> None:
     from python_jobs.warehouse.connection import connect
 
     with connect(settings, read_only=True) as con:
-        rows = con.execute(
+        rows = con.fetchall(
             """
             select game_date, system_id, n_predictions, n_bets, hits, hit_rate, mae_model, mae_line
             from grading.system_daily_performance
@@ -85,7 +85,7 @@ def _print_grades(settings: Settings, graded_dates: tuple[date, ...]) -> None:
             order by game_date, system_id
             """,
             [list(graded_dates)],
-        ).fetchall()
+        )
     table = Table(title="Graded predictions (break-even hit rate at -110: 52.38%)")
     for col in ("date", "system", "predictions", "bets", "hits", "hit rate", "MAE model", "MAE line"):
         table.add_column(col)

@@ -58,15 +58,15 @@ def read_backtest_inputs(settings: Settings, spec: FeatureSpec, start: date, end
     """(labelled rows before ``end``, feature rows of [start, end], consensus lines of [start, end])."""
     cols = feature_store_columns(spec)
     with connect(settings) as con:
-        labelled = con.execute(
+        labelled = con.fetch_df(
             f"select {cols} from {FEATURE_STORE} where did_play and actual_points is not null "
-            "and game_date < ? order by game_date, player_id", [end]).df()
-        test_rows = con.execute(
+            "and game_date < ? order by game_date, player_id", [end])
+        test_rows = con.fetch_df(
             f"select {cols} from {FEATURE_STORE} where game_date between ? and ? order by game_date, player_id",
-            [start, end]).df()
-        lines = con.execute(
+            [start, end])
+        lines = con.fetch_df(
             f"select game_date, {', '.join(LINE_COLUMNS)} from {CONSENSUS_LINES} "
-            "where game_date between ? and ? order by game_date, player_id", [start, end]).df()
+            "where game_date between ? and ? order by game_date, player_id", [start, end])
     for frame in (labelled, test_rows, lines):
         frame["game_date"] = pd.to_datetime(frame["game_date"]).dt.date
     return labelled, test_rows, lines

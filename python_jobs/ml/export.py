@@ -22,11 +22,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
 from python_jobs.config import Settings
 from python_jobs.errors import PermanentError
 from python_jobs.warehouse.connection import connect
+from python_jobs.warehouse.errors import RelationNotFound
 
 
 class ExportError(PermanentError):
@@ -96,14 +95,14 @@ def export_date(settings: Settings, game_date: date) -> ExportReport:
     with connect(settings) as con:
         for name, sql in QUERIES.items():
             try:
-                cur = con.execute(sql, [game_date])
-            except duckdb.CatalogException as exc:
+                result = con.fetch_arrow(sql, [game_date])
+            except RelationNotFound as exc:
                 raise ExportError(
                     f"cannot export {name} for {game_date}: {exc}. Build phase 5 and 6 first "
                     "(`nba-props score --date ...`, `nba-props grade --date ...`)."
                 ) from exc
-            columns = [d[0] for d in cur.description]
-            records = [dict(zip(columns, row, strict=True)) for row in cur.fetchall()]
+            columns = result.column_names
+            records = result.to_pylist()
             records = [{k: _jsonable(v) for k, v in r.items()} for r in records]
             _atomic_write(directory / f"{name}.json", json.dumps(records, indent=1))
             _atomic_write(directory / f"{name}.csv", _csv(columns, records))

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 import pandas as pd
+import pyarrow as pa
 from filelock import FileLock
 
 from python_jobs.config import Settings
@@ -28,6 +29,7 @@ from python_jobs.ml.predict import SCORE_COLUMNS, LoadedModel, score_frame
 from python_jobs.ml.registry import ModelFromTheFutureError, ModelRegistry
 from python_jobs.ml.training import FEATURE_STORE, feature_store_columns
 from python_jobs.ml.validation import REJECT_COLUMNS, validate_feature_rows
+from python_jobs.warehouse.base import Warehouse
 
 log = logging.getLogger(__name__)
 CONSENSUS_LINES = "analytics.player_consensus_lines"
@@ -53,16 +55,16 @@ class ScoreReport:
         return sum(self.n_scored.values())
 
 
-def read_day(con, spec: FeatureSpec, game_date: date) -> tuple[pd.DataFrame, pd.DataFrame]:
+def read_day(con: Warehouse, spec: FeatureSpec, game_date: date) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(feature rows, consensus lines) of one game date."""
-    features = con.execute(
+    features = con.fetch_df(
         f"select {feature_store_columns(spec)} from {FEATURE_STORE} where game_date = ? order by player_id",
         [game_date],
-    ).df()
-    lines = con.execute(
+    )
+    lines = con.fetch_df(
         f"select {', '.join(LINE_COLUMNS)} from {CONSENSUS_LINES} where game_date = ? order by player_id",
         [game_date],
-    ).df()
+    )
     return features, lines
 
 
@@ -165,16 +167,11 @@ _SCORE_INSERT = ["prediction_run_id", "correlation_id", *SCORE_COLUMNS, "scored_
 _REJECT_INSERT = ["prediction_run_id", "correlation_id", "system_id", *REJECT_COLUMNS, "rejected_at"]
 
 
-def _insert(con, table: str, frame: pd.DataFrame, columns: list[str]) -> int:
-    """One bulk INSERT ... SELECT from the registered frame (column list from code, not input)."""
+def _insert(con: Warehouse, table: str, frame: pd.DataFrame, columns: list[str]) -> int:
+    """One bulk load of ``frame[columns]`` into ``raw.<table>`` (columns from code, not input)."""
     if frame.empty:
         return 0
-    con.register("_ml_insert_frame", frame[columns])
-    try:
-        cols = ", ".join(columns)
-        con.execute(f"insert into raw.{table} ({cols}) select {cols} from _ml_insert_frame")
-    finally:
-        con.unregister("_ml_insert_frame")
-    return len(frame)
-
-
+    out = frame[columns].copy()
+    if "game_date" in out:  # rejects mix datetime.date and Timestamp values: one Arrow date32 column
+        out["game_date"] = pd.to_datetime(out["game_date"]).dt.date
+    return con.load_arrow(f"raw.{table}", pa.Table.from_pandas(out, preserve_index=False))

@@ -74,7 +74,7 @@ def read_labelled_rows(con, spec: FeatureSpec, before: date, since: date | None 
     if since is not None:
         sql += " and game_date >= ?"
         params.append(since)
-    return con.execute(sql + " order by game_date, player_id", params).df()
+    return con.fetch_df(sql + " order by game_date, player_id", params)
 
 
 def split_by_time(frame: pd.DataFrame, validation_days: int) -> tuple[pd.DataFrame, pd.DataFrame]:

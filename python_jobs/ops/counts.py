@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-import duckdb
+from python_jobs.warehouse.base import Warehouse
 
 
 @dataclass(frozen=True)
@@ -40,21 +40,18 @@ PHASE_OUTPUTS: dict[str, list[Counted]] = {
 PHASES = list(PHASE_OUTPUTS)
 
 
-def relation_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    return bool(con.execute(
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-        [schema, table],
-    ).fetchone()[0])
+def relation_exists(con: Warehouse, schema: str, table: str) -> bool:
+    return con.table_exists(f"{schema}.{table}")
 
 
-def count_phase(con: duckdb.DuckDBPyConnection, phase: str, game_date: date) -> int | None:
+def count_phase(con: Warehouse, phase: str, game_date: date) -> int | None:
     """Rows the phase holds for ``game_date``; None when one of its relations does not exist."""
     total = 0
     for c in PHASE_OUTPUTS[phase]:
         if not relation_exists(con, c.schema, c.table):
             return None
         day = game_date + timedelta(days=c.offset_days)
-        total += con.execute(
+        total += con.fetchone(
             f'select count(*) from "{c.schema}"."{c.table}" where {c.date_sql} = ?', [day]
-        ).fetchone()[0]
+        )[0]
     return int(total)

@@ -7,6 +7,9 @@ file lock (``filelock``) next to the database file. ``python_jobs.pipeline`` als
 around every dbt invocation and Python step, so two pipeline processes interleave steps instead of
 failing on DuckDB's own file lock. The per-game-date run lock (``locks.py``) is what keeps two
 runs of the same date apart; this guard only makes each short write safe.
+
+BigQuery has no file to lock: on that engine the guard is a no-op and ``short_write`` is a plain
+``connect`` (no retry loop on file conflicts; the engine retries its own transient errors).
 """
 
 from __future__ import annotations
@@ -16,11 +19,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import duckdb
 from filelock import FileLock, Timeout
 
 from python_jobs.config import Settings
+from python_jobs.warehouse.base import Warehouse
 from python_jobs.warehouse.connection import connect
+from python_jobs.warehouse.errors import WarehouseFileConflict
 
 _locks: dict[str, FileLock] = {}
 
@@ -43,7 +47,10 @@ def _file_lock(settings: Settings) -> FileLock:
 
 @contextmanager
 def warehouse_guard(settings: Settings, timeout: float = 600.0) -> Iterator[None]:
-    """Hold the cross-process writer lock (re-entrant within this process)."""
+    """Hold the cross-process writer lock (re-entrant within this process; none on BigQuery)."""
+    if settings.engine != "duckdb":
+        yield
+        return
     lock = _file_lock(settings)
     try:
         lock.acquire(timeout=timeout)
@@ -58,33 +65,26 @@ def warehouse_guard(settings: Settings, timeout: float = 600.0) -> Iterator[None
         lock.release()
 
 
-def _is_duckdb_file_conflict(exc: duckdb.Error) -> bool:
-    text = str(exc)
-    return "Could not set lock" in text or "Conflicting lock" in text
-
-
 @contextmanager
-def short_write(settings: Settings, timeout: float = 600.0) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A short read-write connection under the guard, retried while an outside process (one that
-    does not use the guard, e.g. a `dbt` binary) holds DuckDB's own file lock."""
+def short_write(settings: Settings, timeout: float = 600.0) -> Iterator[Warehouse]:
+    """A short read-write ``Warehouse`` under the guard; on DuckDB retried while an outside process
+    (one that does not use the guard, e.g. a `dbt` binary) holds DuckDB's own file lock."""
+    if settings.engine != "duckdb":
+        with connect(settings) as wh:
+            yield wh
+        return
     deadline = time.monotonic() + timeout
     with warehouse_guard(settings, timeout=timeout):
         delay = 0.2
         while True:
             try:
-                cm = connect(settings)
-                con = cm.__enter__()
-            except duckdb.IOException as exc:
-                if not _is_duckdb_file_conflict(exc) or time.monotonic() > deadline:
+                wh = connect(settings)
+            except WarehouseFileConflict:
+                if time.monotonic() > deadline:
                     raise
                 time.sleep(delay)
                 delay = min(delay * 2, 5.0)
                 continue
             break
-        try:
-            yield con
-        except BaseException as exc:
-            cm.__exit__(type(exc), exc, exc.__traceback__)
-            raise
-        else:
-            cm.__exit__(None, None, None)
+        with wh:
+            yield wh

@@ -8,8 +8,10 @@
   someone took the lock over after it expired.
 - ``release`` only by the holder (``NotLockHolder`` otherwise).
 
-Each operation is one short transaction inside the warehouse guard (``guard.py``); no DuckDB
-connection stays open while the lock is held, so dbt can use the file.
+Each operation is one conditional statement (acquire: a MERGE; refresh and release: an UPDATE
+that matches only the holder), atomic on its own, followed by a read-back; the same SQL runs on
+every engine. On DuckDB it also runs inside the warehouse guard (``guard.py``); no connection
+stays open while the lock is held, so dbt can use the file.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from datetime import datetime, timedelta
 from python_jobs.config import Settings
 from python_jobs.ops.clock import Clock, SystemClock
 from python_jobs.ops.guard import short_write
+from python_jobs.warehouse.base import Warehouse
 
 
 class LockError(RuntimeError):
@@ -79,12 +82,12 @@ def holder_is_dead(holder_id: str) -> bool:
     return False
 
 
-def _read(con, key: str) -> LockInfo | None:
-    row = con.execute(
+def _read(con: Warehouse, key: str) -> LockInfo | None:
+    row = con.fetchone(
         "select lock_key, holder_id, acquired_at, expires_at, released_at, taken_over_from "
         "from raw.pipeline_locks where lock_key = ?",
         [key],
-    ).fetchone()
+    )
     return LockInfo(*row) if row else None
 
 
@@ -93,36 +96,52 @@ def current(settings: Settings, key: str) -> LockInfo | None:
         return _read(con, key)
 
 
+# One statement decides: the lock is ours after it iff it was free, released, expired, held by a
+# dead holder (named by the caller: a Python-side check) or already ours. Re-acquiring our own lock
+# only extends it; a takeover of an unreleased lock records the previous holder.
+_ACQUIRE = """
+merge into raw.pipeline_locks as t
+using (
+    select
+        cast(? as varchar) as lock_key,
+        cast(? as varchar) as holder_id,
+        cast(? as timestamptz) as now_at,
+        cast(? as timestamptz) as expires_at,
+        cast(? as varchar) as dead_holder_id
+) as s
+on t.lock_key = s.lock_key
+when matched and (
+    t.released_at is not null
+    or t.expires_at <= s.now_at
+    or t.holder_id = s.holder_id
+    or t.holder_id = s.dead_holder_id
+) then update set
+    acquired_at = case when t.holder_id = s.holder_id and t.released_at is null
+        then t.acquired_at else s.now_at end,
+    taken_over_from = case when t.holder_id = s.holder_id and t.released_at is null then t.taken_over_from
+        when t.released_at is null then t.holder_id end,
+    holder_id = s.holder_id,
+    expires_at = s.expires_at,
+    released_at = null
+when not matched then insert (lock_key, holder_id, acquired_at, expires_at, released_at, taken_over_from)
+    values (s.lock_key, s.holder_id, s.now_at, s.expires_at, null, null)
+"""
+
+
 def try_acquire(settings: Settings, key: str, holder_id: str, ttl: timedelta,
                 clock: Clock | None = None) -> tuple[bool, LockInfo]:
-    """One attempt. Returns (acquired, the lock row after the attempt)."""
+    """One attempt: one conditional MERGE, then the row is read back. Returns (acquired, the lock
+    row after the attempt)."""
     clock = clock or SystemClock()
     with short_write(settings) as con:
-        con.execute("begin transaction")
+        before = _read(con, key)
+        dead = (before.holder_id if before is not None and before.holder_id != holder_id
+                and before.released_at is None and holder_is_dead(before.holder_id) else None)
         now = clock.now()
-        existing = _read(con, key)
-        if existing is None:
-            con.execute(
-                "insert into raw.pipeline_locks values (?, ?, ?, ?, null, null)",
-                [key, holder_id, now, now + ttl],
-            )
-        elif existing.holder_id == holder_id and existing.released_at is None:
-            con.execute("update raw.pipeline_locks set expires_at = ? where lock_key = ?", [now + ttl, key])
-        elif (existing.released_at is not None or existing.expires_at <= now
-              or holder_is_dead(existing.holder_id)):
-            taken_over = existing.holder_id if existing.released_at is None else None
-            con.execute(
-                "update raw.pipeline_locks set holder_id = ?, acquired_at = ?, expires_at = ?, "
-                "released_at = null, taken_over_from = ? where lock_key = ?",
-                [holder_id, now, now + ttl, taken_over, key],
-            )
-        else:
-            con.execute("rollback")
-            return False, existing
+        con.execute(_ACQUIRE, [key, holder_id, now, now + ttl, dead])  # one statement: atomic alone
         info = _read(con, key)
-        con.execute("commit")
-        assert info is not None
-        return True, info
+        assert info is not None, f"lock {key!r}: no row after the acquire MERGE"
+        return info.holder_id == holder_id and info.released_at is None, info
 
 
 def acquire(settings: Settings, key: str, holder_id: str, ttl: timedelta, *,
@@ -142,26 +161,29 @@ def acquire(settings: Settings, key: str, holder_id: str, ttl: timedelta, *,
 
 
 def refresh(settings: Settings, key: str, holder_id: str, ttl: timedelta, clock: Clock | None = None) -> LockInfo:
+    """Extend the expiry: one UPDATE that matches only while we hold the lock; ``LockLost`` otherwise."""
     clock = clock or SystemClock()
     with short_write(settings) as con:
-        con.execute("begin transaction")
+        con.execute(
+            "update raw.pipeline_locks set expires_at = ? "
+            "where lock_key = ? and holder_id = ? and released_at is null",
+            [clock.now() + ttl, key, holder_id],
+        )
         info = _read(con, key)
-        if info is None or info.holder_id != holder_id or info.released_at is not None:
-            con.execute("rollback")
-            raise LockLost(f"lock {key!r} is no longer held by {holder_id} (now: {info})")
-        con.execute("update raw.pipeline_locks set expires_at = ? where lock_key = ?", [clock.now() + ttl, key])
-        con.execute("commit")
-        return _read(con, key)  # type: ignore[return-value]
+    if info is None or info.holder_id != holder_id or info.released_at is not None:
+        raise LockLost(f"lock {key!r} is no longer held by {holder_id} (now: {info})")
+    return info
 
 
 def release(settings: Settings, key: str, holder_id: str, clock: Clock | None = None) -> None:
+    """Release: one UPDATE that matches only the holder (idempotent for it); ``NotLockHolder`` otherwise."""
     clock = clock or SystemClock()
     with short_write(settings) as con:
-        con.execute("begin transaction")
+        con.execute(
+            "update raw.pipeline_locks set released_at = ? "
+            "where lock_key = ? and holder_id = ? and released_at is null",
+            [clock.now(), key, holder_id],
+        )
         info = _read(con, key)
-        if info is None or info.holder_id != holder_id:
-            con.execute("rollback")
-            raise NotLockHolder(f"{holder_id} cannot release lock {key!r}: holder is {info.holder_id if info else 'nobody'}")
-        if info.released_at is None:
-            con.execute("update raw.pipeline_locks set released_at = ? where lock_key = ?", [clock.now(), key])
-        con.execute("commit")
+    if info is None or info.holder_id != holder_id:
+        raise NotLockHolder(f"{holder_id} cannot release lock {key!r}: holder is {info.holder_id if info else 'nobody'}")

@@ -7,11 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-import duckdb
-
 from python_jobs.ops.config import OpsConfig
 from python_jobs.ops.counts import relation_exists
 from python_jobs.ops.records import Alert
+from python_jobs.warehouse.base import Warehouse
 
 
 @dataclass
@@ -27,24 +26,24 @@ class MonitoringFindings:
         return f"{len(self.alerts)} alerts; coverage: {cov or 'n/a'}"
 
 
-def collect(con: duckdb.DuckDBPyConnection, game_date: date, cfg: OpsConfig) -> MonitoringFindings:
+def collect(con: Warehouse, game_date: date, cfg: OpsConfig) -> MonitoringFindings:
     found = MonitoringFindings()
     for table in ("monitoring_duplicate_keys", "monitoring_source_arrivals", "monitoring_feature_staleness",
                   "monitoring_prediction_coverage"):
         if not relation_exists(con, "monitoring", table):
             raise RuntimeError(f"monitoring.{table} was not built: run `dbt build --selector monitoring`")
 
-    for rel, n_keys, n_rows, key in con.execute(
+    for rel, n_keys, n_rows, key in con.fetchall(
         "select checked_relation, n_duplicate_keys, n_duplicate_rows, natural_key "
         "from monitoring.monitoring_duplicate_keys where has_duplicates order by checked_relation"
-    ).fetchall():
+    ):
         found.alerts.append(Alert("duplicate_keys", "error", rel,
                                   f"{rel}: {n_keys} duplicated values of ({key}) over {n_rows} rows", game_date))
 
-    for source, missing, late, minutes in con.execute(
+    for source, missing, late, minutes in con.fetchall(
         "select source_name, is_missing, is_late, minutes_after_expected from monitoring.monitoring_source_arrivals "
         "where game_date = ? and (is_missing or is_late) order by source_name", [game_date]
-    ).fetchall():
+    ):
         if late:
             found.alerts.append(Alert("late_data", "warning", source,
                                       f"source {source} {'still missing' if missing else 'arrived'} "
@@ -53,18 +52,18 @@ def collect(con: duckdb.DuckDBPyConnection, game_date: date, cfg: OpsConfig) -> 
             found.alerts.append(Alert("missing_source", "warning", source,
                                       f"source {source} was missing when the wait ended", game_date))
 
-    row = con.execute(
+    row = con.fetchone(
         "select stale_share, n_feature_rows from monitoring.monitoring_feature_staleness "
         "where game_date = ? and is_stale_alert", [game_date]
-    ).fetchone()
+    )
     if row:
         found.alerts.append(Alert("feature_staleness", "warning", "ml_feature_store",
                                   f"{row[0]:.0%} of {row[1]} feature rows are stale", game_date))
 
-    rows = con.execute(
+    rows = con.fetchall(
         "select system_id, n_players_with_line, n_players_predicted, coverage_rate, meets_slo "
         "from monitoring.monitoring_prediction_coverage where game_date = ? order by system_id", [game_date]
-    ).fetchall()
+    )
     for system_id, n_line, n_pred, rate, meets in rows:
         found.coverage.append({"system_id": system_id, "n_players_with_line": n_line,
                                "n_players_predicted": n_pred, "coverage_rate": rate, "meets_slo": meets})

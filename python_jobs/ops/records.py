@@ -11,6 +11,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+
 from python_jobs.config import Settings
 from python_jobs.ops.guard import short_write
 
@@ -86,12 +88,12 @@ class RunRecord:
 def finished_run(settings: Settings, key: str) -> RunRecord | None:
     """The finished run (succeeded or slo_failed) with this idempotency key, if any."""
     with short_write(settings) as con:
-        row = con.execute(
+        row = con.fetchone(
             "select run_id, idempotency_key, flow, game_date, correlation_id, started_at, finished_at, status "
             "from raw.pipeline_runs where idempotency_key = ? and status in (?, ?) "
             "order by finished_at desc limit 1",
             [key, *FINISHED_OK],
-        ).fetchone()
+        )
     return RunRecord(*row) if row else None
 
 
@@ -140,7 +142,7 @@ def latest_completions(settings: Settings, game_dates: list[date] | None = None)
         sql += " and game_date in (select unnest(?::date[]))"
         params.append(list(game_dates))
     with short_write(settings) as con:
-        rows = con.execute(sql, params).fetchall()
+        rows = con.fetchall(sql, params)
     return {
         (r[0], r[1]): {"status": r[2], "row_count": r[3], "run_id": r[4], "recorded_by": r[5], "recorded_at": r[6]}
         for r in rows
@@ -167,13 +169,16 @@ def raise_alerts(settings: Settings, alerts: list[Alert], *, run_id: str, correl
     if not alerts:
         return 0
     with short_write(settings) as con:
-        before = con.execute("select count(*) from raw.alerts").fetchone()[0]
-        con.executemany(
-            "insert into raw.alerts values (?, ?, ?, ?, ?, ?, ?, ?, ?, null) on conflict do nothing",
-            [[a.alert_id, run_id, correlation_id, a.game_date, a.alert_type, a.severity, a.subject,
-              a.message, raised_at] for a in alerts],
-        )
-        after = con.execute("select count(*) from raw.alerts").fetchone()[0]
+        before = con.fetchone("select count(*) from raw.alerts")[0]
+        with con.transaction():
+            for a in alerts:  # few per run; insert-if-absent works on every engine (no ON CONFLICT on BigQuery)
+                con.execute(
+                    "insert into raw.alerts select ?, ?, ?, ?, ?, ?, ?, ?, ?, null "
+                    "where not exists (select 1 from raw.alerts where alert_id = ?)",
+                    [a.alert_id, run_id, correlation_id, a.game_date, a.alert_type, a.severity, a.subject,
+                     a.message, raised_at, a.alert_id],
+                )
+        after = con.fetchone("select count(*) from raw.alerts")[0]
     return int(after - before)
 
 
@@ -182,8 +187,6 @@ def record_source_waits(settings: Settings, rows: list[dict[str, Any]]) -> None:
         return
     cols = ["run_id", "correlation_id", "game_date", "source_name", "expected_at", "first_checked_at",
             "arrived_at", "status", "tier", "recorded_at"]
+    table = pa.Table.from_pylist([{c: r[c] for c in cols} for r in rows])
     with short_write(settings) as con:
-        con.executemany(
-            f"insert into raw.source_waits ({', '.join(cols)}) values ({', '.join('?' * len(cols))})",
-            [[r[c] for c in cols] for r in rows],
-        )
+        con.load_arrow("raw.source_waits", table)

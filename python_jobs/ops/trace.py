@@ -8,11 +8,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-import duckdb
-
 from python_jobs.config import Settings
 from python_jobs.ops.counts import relation_exists
 from python_jobs.ops.guard import short_write
+from python_jobs.warehouse.base import Warehouse
 
 
 class TraceNotFound(LookupError):
@@ -33,10 +32,8 @@ class Trace:
     sections: list[TraceSection] = field(default_factory=list)
 
 
-def _q(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[dict[str, Any]]:
-    cur = con.execute(sql, params)
-    cols = [d[0] for d in cur.description]
-    return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+def _q(con: Warehouse, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+    return con.fetch_dicts(sql, params)
 
 
 def _section(con, title: str, schema: str, table: str, sql: str, params: list[Any]) -> TraceSection:
@@ -62,9 +59,9 @@ def find_predictions(settings: Settings, player: str, game_date: date) -> list[s
             where = ("p.player_id in (select player_id from staging.stg_nba__players "
                      "where strip_accents(player_name) ilike strip_accents(?))")
             param = f"%{player}%"
-        rows = con.execute(
+        rows = con.fetchall(
             f"select p.prediction_id from predictions.player_prop_predictions p where {where} and p.game_date = ? "
-            "order by p.system_id, p.line_source", [param, game_date]).fetchall()
+            "order by p.system_id, p.line_source", [param, game_date])
     if not rows:
         raise TraceNotFound(f"no prediction for player {player!r} on {game_date}")
     return [r[0] for r in rows]

@@ -13,10 +13,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 
 from python_jobs.config import Settings
+from python_jobs.warehouse import base
+from python_jobs.warehouse.connection import connect
 
 # key -> (schema, table). The only relations the report reads.
 RELATIONS: dict[str, tuple[str, str]] = {
@@ -58,23 +59,23 @@ def quote(identifier: str) -> str:
 
 @dataclass
 class Warehouse:
-    """A read-only DuckDB connection plus the catalog of what exists."""
+    """A read-only warehouse handle plus the catalog of what exists."""
 
-    con: duckdb.DuckDBPyConnection
+    con: base.Warehouse
     database_found: bool = True
     _columns: dict[tuple[str, str], list[str]] = field(default_factory=dict)
 
     @classmethod
     def open(cls, settings: Settings) -> Warehouse:
         path: Path = settings.database_path
-        if not path.exists():
-            con = duckdb.connect(":memory:")
+        if settings.engine == "duckdb" and not path.exists():
+            from python_jobs.warehouse.duckdb_engine import DuckDBWarehouse
+
+            con: base.Warehouse = DuckDBWarehouse(":memory:", threads=settings.threads)  # empty catalog
             found = False
         else:
-            con = duckdb.connect(str(path), read_only=True)
+            con = connect(settings, read_only=True)
             found = True
-        con.execute("set timezone = 'UTC'")
-        con.execute(f"set threads = {int(settings.threads)}")
         wh = cls(con=con, database_found=found)
         wh._load_catalog()
         return wh
@@ -89,10 +90,10 @@ class Warehouse:
         self.close()
 
     def _load_catalog(self) -> None:
-        rows = self.con.execute(
+        rows = self.con.fetchall(
             "select table_schema, table_name, column_name from information_schema.columns "
             "where table_catalog = current_database() order by table_schema, table_name, ordinal_position"
-        ).fetchall()
+        )
         for schema, table, column in rows:
             self._columns.setdefault((schema, table), []).append(column)
 
@@ -128,7 +129,7 @@ class Warehouse:
 
     # ---- queries -------------------------------------------------------------------------
     def query(self, sql: str, params: Iterable[object] = ()) -> pd.DataFrame:
-        return self.con.execute(sql, list(params)).df()
+        return self.con.fetch_df(sql, list(params))
 
     def select(self, key: str, wanted: Sequence[str], where: str = "", params: Iterable[object] = (),
                order_by: str = "") -> pd.DataFrame:

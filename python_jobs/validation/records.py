@@ -4,7 +4,10 @@ For each kind the staged text columns are cast (strictly: ``20.5`` is not an int
 numeric field is a wrong type), checked in a fixed order (the first failing check gives the
 ``reason_code``), de-duplicated within a payload, then:
 
-* valid rows -> ``raw.<table>`` (one bulk ``insert ... select``),
+The checks run in an in-memory DuckDB over the staged Arrow table (a compute engine, never the
+warehouse file); the results go to the warehouse through ``Warehouse.load_arrow``:
+
+* valid rows -> ``raw.<table>`` (one bulk load),
 * failing rows -> ``raw.quarantine`` with ``reason_code``, ``reason``, ``record_json`` and ``payload_id``.
 
 The invariant *records in = valid + quarantined* is checked per payload on every flush and raises
@@ -28,6 +31,7 @@ import pyarrow as pa
 from python_jobs.errors import IngestInvariantError
 from python_jobs.validation.reference import load_teams
 from python_jobs.validation.staging import FieldSpec, StageBuilder
+from python_jobs.warehouse.base import Warehouse
 
 INT_RE = r"-?[0-9]+(\.0+)?"
 NUM_RE = r"-?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?"
@@ -346,21 +350,32 @@ class FlushCounts:
     n_quarantined: int
 
 
-def validate_and_load(con: duckdb.DuckDBPyConnection, kind: RecordKind, builder: StageBuilder,
+def _compute_connection() -> duckdb.DuckDBPyConnection:
+    """In-memory DuckDB used only as a compute engine over the staged Arrow table (never the
+    warehouse file: see ``python_jobs.warehouse``)."""
+    mem = duckdb.connect(":memory:")
+    mem.execute("set timezone = 'UTC'")
+    mem.execute("set enable_progress_bar = false")
+    return mem
+
+
+def validate_and_load(con: Warehouse, kind: RecordKind, builder: StageBuilder,
                       *, quarantined_at: object) -> dict[str, FlushCounts]:
-    """Check every staged record of ``kind``; load valid rows and quarantine the rest; return counts."""
+    """Check every staged record of ``kind`` (in memory); load valid rows and quarantine the rest into
+    the warehouse ``con`` (``load_arrow``); return counts."""
     if builder.n_rows == 0:
         return {}
     stage = builder.table(kind.context_keys)
-    con.register("_stage_in", stage)
+    mem = _compute_connection()
     try:
+        mem.register("_stage_in", stage)
         checks = kind.checks
         code_case = "case " + " ".join(f"when coalesce({c.condition}, false) then '{c.code}'" for c in checks) + " end"
         reason_case = "case " + " ".join(f"when coalesce({c.condition}, false) then {c.reason}" for c in checks) + " end"
         key = ", ".join(kind.key)
-        con.execute(
+        mem.execute(
             f"""
-            create or replace temp table _checked as
+            create temp table _checked as
             with typed as (
                 select *, {", ".join(kind.typed)} from _stage_in
             ),
@@ -385,21 +400,23 @@ def validate_and_load(con: duckdb.DuckDBPyConnection, kind: RecordKind, builder:
             from ranked
             """
         )
-        cols = ", ".join(c for c, _ in kind.insert)
-        exprs = ", ".join(e for _, e in kind.insert)
-        con.execute(
+        items = ", ".join(f"{e} as {c}" for c, e in kind.insert)
+        valid = mem.sql(
             f"""
-            insert into raw.{kind.table} (payload_id, scrape_run_id, scraped_at, record_index, {cols})
-            select payload_id, scrape_run_id, scraped_at, record_index, {exprs}
+            select payload_id, scrape_run_id, scraped_at, record_index, {items}
             from _checked where reason_code is null order by payload_id, record_index
             """
-        )
-        bad = con.sql(
+        ).to_arrow_table()
+        con.load_arrow(f"raw.{kind.table}", valid)
+        bad = mem.sql(
             """
             select cast(uuid() as varchar) as quarantine_id, payload_id, scrape_run_id, source, endpoint,
-                   record_index, reason_code, coalesce(reason, reason_code) as reason, record_json
+                   cast(? as varchar) as record_kind, record_index, reason_code,
+                   coalesce(reason, reason_code) as reason, record_json,
+                   cast(? as timestamptz) as quarantined_at
             from _checked where reason_code is not null order by payload_id, record_index
-            """
+            """,
+            params=[kind.name, quarantined_at],
         ).to_arrow_table()
         if bad.num_rows:
             pids = bad.column("payload_id").to_pylist()
@@ -408,22 +425,8 @@ def validate_and_load(con: duckdb.DuckDBPyConnection, kind: RecordKind, builder:
             filled = [g if g is not None else builder.record_json(p, i) for p, i, g in zip(pids, idx, given, strict=True)]
             bad = bad.set_column(bad.schema.get_field_index("record_json"), "record_json",
                                  pa.array(filled, type=pa.string()))
-            con.register("_quarantine_in", bad)
-            try:
-                con.execute(
-                    """
-                    insert into raw.quarantine (quarantine_id, payload_id, scrape_run_id, source, endpoint,
-                                                record_kind, record_index, reason_code, reason, record_json,
-                                                quarantined_at)
-                    select quarantine_id, payload_id, scrape_run_id, source, endpoint, ?, record_index,
-                           reason_code, reason, record_json, ?
-                    from _quarantine_in
-                    """,
-                    [kind.name, quarantined_at],
-                )
-            finally:
-                con.unregister("_quarantine_in")
-        rows = con.execute(
+            con.load_arrow("raw.quarantine", bad)
+        rows = mem.execute(
             """
             select payload_id, count(*), count(*) filter (where reason_code is null),
                    count(*) filter (where reason_code is not null)
@@ -431,8 +434,7 @@ def validate_and_load(con: duckdb.DuckDBPyConnection, kind: RecordKind, builder:
             """
         ).fetchall()
     finally:
-        con.unregister("_stage_in")
-        con.execute("drop table if exists _checked")
+        mem.close()
     counts = {pid: FlushCounts(n, v, q) for pid, n, v, q in rows}
     staged_per_payload: dict[str, int] = {}
     for chunk in builder.columns["payload_id"]:

@@ -58,6 +58,10 @@ class Warehouse(ABC):
     def fetch_df(self, sql: str, params: Params = None) -> pd.DataFrame:
         return self.fetch_arrow(sql, params).to_pandas()
 
+    def fetch_dicts(self, sql: str, params: Params = None) -> list[dict[str, Any]]:
+        """Every row as a ``{column: value}`` dict (Python values)."""
+        return self.fetch_arrow(sql, params).to_pylist()
+
     # ------------------------------------------------------------------ bulk writes
     @abstractmethod
     def load_arrow(self, table: str, data: pa.Table) -> int:
@@ -82,3 +86,10 @@ class Warehouse(ABC):
 
     @abstractmethod
     def close(self) -> None: ...
+
+    # ``with connect(settings) as wh: ...`` closes the handle on the way out
+    def __enter__(self) -> Warehouse:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

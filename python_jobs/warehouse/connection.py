@@ -1,29 +1,58 @@
-"""DuckDB connections. One writer at a time per file: dbt and Python never write concurrently."""
+"""Open the warehouse of ``settings.dbt_target``: the one entry point (``connect``).
+
+DuckDB (``dev``/``ci``): one writer at a time per file; dbt and Python never write concurrently
+(``python_jobs.ops.guard.short_write`` serialises writers). BigQuery (``prod``):
+``python_jobs.warehouse.bigquery_engine.BigQueryWarehouse``, imported only when the target needs it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
-
-import duckdb
+import importlib
 
 from python_jobs.config import Settings, get_settings
+from python_jobs.warehouse.base import Warehouse
+from python_jobs.warehouse.errors import EngineNotAvailable
 from python_jobs.warehouse.schema import ensure_raw_schema
 
+_bigquery_raw_ready: set[tuple[str, str]] = set()
 
-@contextmanager
-def connect(settings: Settings | None = None, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Open the warehouse, creating the raw schema on first write."""
-    settings = settings or get_settings()
-    path: Path = settings.database_path
-    path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path), read_only=read_only)
+
+def _bigquery(settings: Settings) -> Warehouse:
     try:
-        con.execute("set timezone = 'UTC'")
-        con.execute(f"set threads = {int(settings.threads)}")
-        if not read_only:
-            ensure_raw_schema(con)
-        yield con
-    finally:
-        con.close()
+        module = importlib.import_module("python_jobs.warehouse.bigquery_engine")
+    except ImportError as exc:
+        raise EngineNotAvailable(
+            f"target {settings.dbt_target!r} is BigQuery but its engine cannot be imported ({exc}); "
+            "install the extra: uv sync --extra bigquery"
+        ) from exc
+    return module.BigQueryWarehouse(settings)
+
+
+def connect(settings: Settings | None = None, read_only: bool = False) -> Warehouse:
+    """A ``Warehouse`` for ``settings.dbt_target``; use it as ``with connect(settings) as wh: ...``.
+
+    A read-write open creates the raw layer if it is missing (DuckDB: on every open, it is cheap;
+    BigQuery: once per process and target, each DDL statement being a job).
+    """
+    settings = settings or get_settings()
+    if settings.engine == "bigquery":
+        wh = _bigquery(settings)
+        key = (str(settings.home), settings.dbt_target)
+        if not read_only and key not in _bigquery_raw_ready:
+            try:
+                ensure_raw_schema(wh)
+            except BaseException:
+                wh.close()
+                raise
+            _bigquery_raw_ready.add(key)
+        return wh
+    from python_jobs.warehouse.duckdb_engine import DuckDBWarehouse
+
+    wh = DuckDBWarehouse.from_settings(settings, read_only=read_only)
+    if not read_only:
+        try:
+            ensure_raw_schema(wh)
+        except BaseException:
+            wh.close()
+            raise
+    return wh

@@ -9,7 +9,10 @@ All timestamps are ``timestamp with time zone`` in UTC. A game date is the US/Ea
 
 from __future__ import annotations
 
-import duckdb
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from python_jobs.warehouse.base import Warehouse
 
 RAW_SCHEMA = "raw"
 
@@ -154,7 +157,7 @@ def all_raw_tables() -> dict[str, str]:
     return {**RAW_TABLES, **ddl_ml.RAW_TABLES, **ddl_ops.RAW_TABLES}
 
 
-def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
+def ensure_raw_schema(con: Warehouse) -> None:
     """Create the raw schema and tables if they do not exist (idempotent)."""
     con.execute(f"create schema if not exists {RAW_SCHEMA}")
     for name, columns in all_raw_tables().items():

@@ -74,13 +74,13 @@ def land_one(settings: Settings, source: str, endpoint: str, params: dict, body:
     fetched = Fetched(ScrapeRequest(source, endpoint, params), body, "test", settings.utcnow())  # type: ignore[arg-type]
     result, _ = session.land(fetched)
     session.finish()
-    q = con.execute("select record_kind, record_index, reason_code from raw.quarantine where payload_id = ? "
-                    "order by record_index", [result.payload_id]).fetchall()
+    q = con.fetchall("select record_kind, record_index, reason_code from raw.quarantine where payload_id = ? "
+                    "order by record_index", [result.payload_id])
     table = {"leaguegamelog": "nba_player_game_logs", "event_odds": "odds_player_props",
              "commonallplayers": "nba_players", "scoreboardv2": "nba_schedule_games",
              "scheduleleaguev2": "nba_schedule_games"}.get(endpoint)
-    valid = con.execute(f"select count(*) from raw.{table} where payload_id = ?",
-                        [result.payload_id]).fetchone()[0] if table else 0
+    valid = con.fetchone(f"select count(*) from raw.{table} where payload_id = ?",
+                        [result.payload_id])[0] if table else 0
     return result, q, valid
 
 

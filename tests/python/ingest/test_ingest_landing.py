@@ -29,7 +29,7 @@ RAW_TABLES = ("nba_player_game_logs", "nba_schedule_games", "nba_players", "odds
 
 def _counts(settings: Settings) -> dict[str, int]:
     with connect(settings, read_only=True) as con:
-        return {t: con.execute(f"select count(*) from raw.{t}").fetchone()[0] for t in RAW_TABLES}
+        return {t: con.fetchone(f"select count(*) from raw.{t}")[0] for t in RAW_TABLES}
 
 
 def test_both_game_log_layouts_parse_to_the_same_records(tmp_settings: Settings) -> None:
@@ -75,9 +75,9 @@ def test_ingest_and_land_day_are_idempotent(tmp_settings: Settings) -> None:
     after_first = _counts(tmp_settings)
     # the replay clock: nothing of 2025-02-20's evening is missing, nothing later leaked in
     with connect(tmp_settings, read_only=True) as con:
-        assert con.execute("select max(game_date) from raw.nba_player_game_logs").fetchone()[0] == until
-        assert con.execute("select max(captured_at)::date from raw.odds_player_props").fetchone()[0] <= until
-        assert con.execute("select count(*) from raw.landed_payloads where body is null").fetchone()[0] == 0
+        assert con.fetchone("select max(game_date) from raw.nba_player_game_logs")[0] == until
+        assert con.fetchone("select max(captured_at)::date from raw.odds_player_props")[0] <= until
+        assert con.fetchone("select count(*) from raw.landed_payloads where body is null")[0] == 0
     assert after_first["odds_player_props"] > 1000 and after_first["nba_players"] == 5111
 
     second = ingest_history(tmp_settings, seasons=["2024-25"], until=until)
@@ -93,7 +93,7 @@ def test_ingest_and_land_day_are_idempotent(tmp_settings: Settings) -> None:
     assert again.n_duplicates == again.n_payloads == day.n_payloads
     assert _counts(tmp_settings) == after_day
     with connect(tmp_settings, read_only=True) as con:
-        runs = con.execute("select count(*), count(*) filter (where status = 'ok') from raw.scrape_runs").fetchone()
+        runs = con.fetchone("select count(*), count(*) filter (where status = 'ok') from raw.scrape_runs")
     assert runs == (4, 4)
 
 
@@ -120,15 +120,15 @@ def test_import_mixed_batch(tmp_settings: Settings, tmp_path: Path) -> None:
     assert result.exit_code == 1, result.output
     assert "2 of 5 file(s) rejected" in result.output
     with connect(tmp_settings, read_only=True) as con:
-        q = con.execute("select record_kind, reason_code from raw.quarantine where record_kind = 'payload' "
-                        "order by reason_code").fetchall()
+        q = con.fetchall("select record_kind, reason_code from raw.quarantine where record_kind = 'payload' "
+                        "order by reason_code")
         assert q == [("payload", "invalid_json"), ("payload", "unknown_payload_kind")]
-        assert con.execute("select count(*) from raw.nba_player_game_logs").fetchone()[0] == len(
+        assert con.fetchone("select count(*) from raw.nba_player_game_logs")[0] == len(
             payload["resultSets"][0]["rowSet"])
-        snaps = con.execute("select count(distinct event_id), count(*) filter (where snapshot_at is not null) > 0 "
-                            "from raw.odds_player_props").fetchone()
+        snaps = con.fetchone("select count(distinct event_id), count(*) filter (where snapshot_at is not null) > 0 "
+                            "from raw.odds_player_props")
         assert snaps == (2, True)
-        fantasy = con.execute("select count(*) from raw.nba_player_game_logs where fantasy_pts is null").fetchone()[0]
+        fantasy = con.fetchone("select count(*) from raw.nba_player_game_logs where fantasy_pts is null")[0]
         assert fantasy == 0
     before = _counts(tmp_settings)
     rerun = runner.invoke(app, args)  # same files again: duplicates, nothing new loaded or quarantined

@@ -91,12 +91,12 @@ def make_lines(store: pd.DataFrame, dates: list[date]) -> pd.DataFrame:
 def write_tables(con, store: pd.DataFrame, lines: pd.DataFrame) -> None:
     con.execute("create schema if not exists precompute")
     con.execute("create schema if not exists analytics")
-    con.register("_store", store)
+    con.duckdb.register("_store", store)
     con.execute("create or replace table precompute.ml_feature_store as select * from _store")
-    con.unregister("_store")
-    con.register("_lines", lines)
+    con.duckdb.unregister("_store")
+    con.duckdb.register("_lines", lines)
     con.execute("create or replace table analytics.player_consensus_lines as select * from _lines")
-    con.unregister("_lines")
+    con.duckdb.unregister("_lines")
 
 
 def write_box_scores(con, store: pd.DataFrame, through: date, *, drop_player_ids: tuple[int, ...] = (),
@@ -114,7 +114,7 @@ def write_box_scores(con, store: pd.DataFrame, through: date, *, drop_player_ids
         "minutes": 30.0,
     })
     con.execute("create schema if not exists staging")
-    con.register("_logs", logs)
+    con.duckdb.register("_logs", logs)
     con.execute("create or replace table staging.stg_nba__player_game_logs as select * from _logs")
-    con.unregister("_logs")
+    con.duckdb.unregister("_logs")
     return logs

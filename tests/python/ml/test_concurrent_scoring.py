@@ -32,13 +32,13 @@ def test_concurrent_scoring_never_duplicates(tmp_path):
     assert len(set(runs)) == 2
     n_day = int((store["game_date"] == SCORE_DATE).sum())
     with connect(settings) as con:
-        n_rows, n_keys = con.execute(
+        n_rows, n_keys = con.fetchone(
             "select count(*), count(distinct (system_id, player_id, game_date, line_source)) "
-            "from predictions.player_prop_predictions").fetchone()
-        raw_runs = con.execute(
-            "select prediction_run_id, max(scored_at) from raw.prediction_scores group by 1 order by 2").fetchall()
-        merged_runs = con.execute(
-            "select distinct prediction_run_id from predictions.player_prop_predictions").fetchall()
+            "from predictions.player_prop_predictions")
+        raw_runs = con.fetchall(
+            "select prediction_run_id, max(scored_at) from raw.prediction_scores group by 1 order by 2")
+        merged_runs = con.fetchall(
+            "select distinct prediction_run_id from predictions.player_prop_predictions")
     assert n_rows == n_keys == 3 * n_day
     assert {r for r, _ in raw_runs} == set(runs)
     assert merged_runs == [(raw_runs[-1][0],)]  # the run scored last is the one kept

@@ -35,10 +35,10 @@ def test_predictions_for_d_are_identical_without_the_future(full_warehouse, tmp_
     truncated = copy_warehouse(full_warehouse, tmp_path / "truncated")
     with connect(truncated) as con:
         deleted = {
-            "box scores": con.execute("delete from raw.nba_player_game_logs where game_date >= ?", [D]).fetchone(),
-            "schedule": con.execute("delete from raw.nba_schedule_games where game_date > ?", [D]).fetchone(),
-            "lines": con.execute("delete from raw.odds_player_props where captured_at >= ?",
-                                 [pd.Timestamp(D) + pd.Timedelta(days=1, hours=5)]).fetchone(),
+            "box scores": con.fetchone("delete from raw.nba_player_game_logs where game_date >= ?", [D]),
+            "schedule": con.fetchone("delete from raw.nba_schedule_games where game_date > ?", [D]),
+            "lines": con.fetchone("delete from raw.odds_player_props where captured_at >= ?",
+                                 [pd.Timestamp(D) + pd.Timedelta(days=1, hours=5)]),
         }
     assert all(n[0] > 0 for n in deleted.values()), deleted
     run_dbt(["build", "--selector", "through_phase4", "--full-refresh"], truncated)

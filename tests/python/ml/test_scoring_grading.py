@@ -43,7 +43,7 @@ def scored(tmp_settings):
 
 def predictions(settings) -> pd.DataFrame:
     with connect(settings) as con:
-        return con.execute("select * from predictions.player_prop_predictions order by system_id, player_id").df()
+        return con.fetch_df("select * from predictions.player_prop_predictions order by system_id, player_id")
 
 
 def test_score_date_merges_one_row_per_key_and_records_rejects(scored):
@@ -67,8 +67,8 @@ def test_score_date_merges_one_row_per_key_and_records_rejects(scored):
     assert ((pred["edge"] - (pred["predicted_points"] - pred["line_points"])).abs().dropna() < 1e-6).all()
     assert report.n_predictions == len(pred)
     with connect(settings) as con:
-        rejects = con.execute(
-            "select system_id, player_id, reason_code from raw.prediction_rejects order by 1, 2").df()
+        rejects = con.fetch_df(
+            "select system_id, player_id, reason_code from raw.prediction_rejects order by 1, 2")
     # each system records both rejects: the stale row and the line without a feature row
     assert len(rejects) == 2 * len(systems)
     assert set(zip(rejects["player_id"], rejects["reason_code"], strict=True)) == {
@@ -88,7 +88,7 @@ def test_rescoring_never_duplicates_and_keeps_the_latest_run(scored):
     cols = ["system_id", "player_id", "predicted_points", "confidence", "recommendation"]
     pd.testing.assert_frame_equal(before[cols], after[cols])
     with connect(settings) as con:
-        n_raw = con.execute("select count(*) from raw.prediction_scores").fetchone()[0]
+        n_raw = con.fetchone("select count(*) from raw.prediction_scores")[0]
     assert n_raw == 2 * len(before)  # raw is append-only; the merge keeps one row per key
     # a dbt rebuild without new scores changes nothing (merged_at stays)
     run_dbt(["build", "--selector", "phase5"], settings)
@@ -119,8 +119,8 @@ def test_grading_counts_void_and_matches_a_recomputation(scored):
         syn.write_box_scores(con, store, SCORE_DATE, drop_player_ids=(void_id,), on=SCORE_DATE)
     run_dbt(["build", "--selector", "phase6"], settings)  # no run_date: the fixture misses the SLO
     with connect(settings) as con:
-        acc = con.execute("select * from grading.prediction_accuracy").df()
-        perf = con.execute("select * from grading.system_daily_performance order by system_id").df()
+        acc = con.fetch_df("select * from grading.prediction_accuracy")
+        perf = con.fetch_df("select * from grading.system_daily_performance order by system_id")
     assert len(acc) == len(pred)  # every game of the date is finished
     void = acc.loc[acc["grade_status"] == "void"]
     assert set(void["player_id"]) == {void_id} and len(void) == 3
@@ -169,13 +169,13 @@ def test_unfinished_games_are_pending_not_graded(scored):
         syn.write_box_scores(con, store, SCORE_DATE - timedelta(days=1))
     run_dbt(["build", "--selector", "phase6"], settings)
     with connect(settings) as con:
-        n = con.execute("select count(*) from grading.prediction_accuracy").fetchone()[0]
+        n = con.fetchone("select count(*) from grading.prediction_accuracy")[0]
     assert n == 0
 
 
 def coverage(settings) -> pd.DataFrame:
     with connect(settings) as con:
-        return con.execute("select * from grading.prediction_coverage order by game_date").df()
+        return con.fetch_df("select * from grading.prediction_coverage order by game_date")
 
 
 def test_coverage_slo_passes_when_met_and_fails_the_run_date_build_when_missed(scored):
@@ -196,9 +196,9 @@ def test_coverage_slo_passes_when_met_and_fails_the_run_date_build_when_missed(s
     other = SCORE_DATE + timedelta(days=1)
     with connect(settings) as con:
         extra = syn.make_lines(store, [other])
-        con.register("_extra", extra)
+        con.duckdb.register("_extra", extra)
         con.execute("insert into analytics.player_consensus_lines by name select * from _extra")
-        con.unregister("_extra")
+        con.duckdb.unregister("_extra")
     with pytest.raises(DbtError, match="test_prediction_coverage_slo"):
         run_dbt(["build", "--selector", "phase6"], settings, vars={"run_date": str(other)})
     cov = coverage(settings)

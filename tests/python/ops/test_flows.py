@@ -33,7 +33,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[3]
 
 def q(settings, sql, params=None):
     with short_write(settings) as con:
-        return con.execute(sql, params or []).fetchall()
+        return con.fetchall(sql, params or [])
 
 
 def fast_retry_cfg():

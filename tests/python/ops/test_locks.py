@@ -56,7 +56,7 @@ def test_expired_lock_is_taken_over_and_recorded(tmp_settings):
         locks.release(tmp_settings, KEY, "host-a:1:aaaa", clock)
     locks.release(tmp_settings, KEY, "host-b:2:bbbb", clock)
     with short_write(tmp_settings) as con:
-        assert con.execute("select count(*), max(released_at) is not null from raw.pipeline_locks").fetchone() == (1, True)
+        assert con.fetchone("select count(*), max(released_at) is not null from raw.pipeline_locks") == (1, True)
 
 
 def test_lock_of_a_dead_process_on_this_host_is_taken_over(tmp_settings):

@@ -27,7 +27,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[3]
 
 def q(settings, sql, params=None):
     with short_write(settings) as con:
-        return con.execute(sql, params or []).fetchall()
+        return con.fetchall(sql, params or [])
 
 
 def test_run_logs_each_step_records_completions_and_a_repeat_is_a_noop(tmp_settings):

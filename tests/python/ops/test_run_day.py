@@ -59,23 +59,23 @@ def snapshot(settings) -> dict[str, list[tuple]]:
     """Every modelled table and the raw record tables, without volatile columns, rows sorted."""
     out: dict[str, list[tuple]] = {}
     with short_write(settings) as con:
-        tables = con.execute(
+        tables = con.fetchall(
             "select table_schema, table_name from information_schema.tables where table_schema in "
             f"({', '.join('?' * len(SCHEMAS))}) or (table_schema = 'raw' and table_name in "
-            f"({', '.join('?' * len(RAW_RECORDS))})) order by 1, 2", [*SCHEMAS, *RAW_RECORDS]).fetchall()
+            f"({', '.join('?' * len(RAW_RECORDS))})) order by 1, 2", [*SCHEMAS, *RAW_RECORDS])
         for schema, table in tables:
-            cols = [c for (c,) in con.execute(
+            cols = [c for (c,) in con.fetchall(
                 "select column_name from information_schema.columns where table_schema = ? and table_name = ? "
-                "order by ordinal_position", [schema, table]).fetchall()
+                "order by ordinal_position", [schema, table])
                 if not c.endswith(VOLATILE_SUFFIXES) and not c.startswith("dbt_")]
             select = ", ".join(f'round("{c}", 6)' if _is_float(con, schema, table, c) else f'"{c}"' for c in cols)
-            out[f"{schema}.{table}"] = con.execute(f'select {select} from "{schema}"."{table}" order by all').fetchall()
+            out[f"{schema}.{table}"] = con.fetchall(f'select {select} from "{schema}"."{table}" order by all')
     return out
 
 
 def _is_float(con, schema, table, column) -> bool:
-    dtype = con.execute("select data_type from information_schema.columns where table_schema = ? and "
-                        "table_name = ? and column_name = ?", [schema, table, column]).fetchone()[0]
+    dtype = con.fetchone("select data_type from information_schema.columns where table_schema = ? and "
+                        "table_name = ? and column_name = ?", [schema, table, column])[0]
     return dtype in ("DOUBLE", "FLOAT", "REAL")
 
 
@@ -88,23 +88,23 @@ def _env(settings) -> dict[str, str]:
 
 def test_run_day_builds_every_phase_and_logs_it(reference):
     with short_write(reference) as con:
-        steps = con.execute("select node, status from raw.pipeline_execution_log where node_type = 'step' "
-                            "order by started_at").fetchall()
+        steps = con.fetchall("select node, status from raw.pipeline_execution_log where node_type = 'step' "
+                            "order by started_at")
         assert [n for n, _ in steps] == [s.name for s in default_steps()]
         assert {s for _, s in steps} == {"success"}
         # dbt's on-run-end hook logged every node of every phase with the run's correlation id
-        run_id, correlation_id = con.execute("select run_id, correlation_id from raw.pipeline_runs").fetchone()
-        per_phase = dict(con.execute(
+        run_id, correlation_id = con.fetchone("select run_id, correlation_id from raw.pipeline_runs")
+        per_phase = dict(con.fetchall(
             "select phase, count(*) from raw.pipeline_execution_log where node_type <> 'step' and run_id = ? "
-            "and correlation_id = ? group by 1", [run_id, correlation_id]).fetchall())
+            "and correlation_id = ? group by 1", [run_id, correlation_id]))
         assert {"phase2", "phase3", "phase4", "phase5", "phase6", "monitoring"} <= set(per_phase), per_phase
         # the correlation id reached the scrape run of the morning landing
-        assert con.execute("select count(*) from raw.scrape_runs where correlation_id = ?",
-                           [correlation_id]).fetchone()[0] == 1
-        completions = dict(con.execute("select phase, status from raw.phase_completions").fetchall())
+        assert con.fetchone("select count(*) from raw.scrape_runs where correlation_id = ?",
+                           [correlation_id])[0] == 1
+        completions = dict(con.fetchall("select phase, status from raw.phase_completions"))
         assert completions == dict.fromkeys(["phase1", "phase2", "phase3", "phase4", "phase5", "phase6"], "complete")
-        assert con.execute("select count(*) from predictions.player_prop_predictions where game_date = ?",
-                           [D]).fetchone()[0] > 0
+        assert con.fetchone("select count(*) from predictions.player_prop_predictions where game_date = ?",
+                           [D])[0] > 0
     # a repeat with the same inputs is a no-op
     assert run_day(reference, D).status == "noop"
 
@@ -181,15 +181,15 @@ def test_sigkill_in_phase2_then_in_phase5_then_rerun_equals_an_uninterrupted_run
             _wait_for_phase_then_kill(proc, settings, step, schema, output)
         with short_write(settings) as con:
             # the killed run's ledger row stays 'running' and its lock is not released
-            assert con.execute("select status from raw.pipeline_runs order by started_at desc limit 1").fetchone() == (
+            assert con.fetchone("select status from raw.pipeline_runs order by started_at desc limit 1") == (
                 "running",)
-            assert con.execute("select released_at from raw.pipeline_locks").fetchone() == (None,)
+            assert con.fetchone("select released_at from raw.pipeline_locks") == (None,)
     # the rerun takes over the dead holder's lock (no waiting for the expiry) and completes
     result = run_day(settings, D)
     assert result.status in ("succeeded", "slo_failed")
     with short_write(settings) as con:
-        assert con.execute("select taken_over_from is not null from raw.pipeline_locks").fetchone() == (True,)
-        assert con.execute("select status, count(*) from raw.pipeline_runs group by 1 order by 1").fetchall() == [
+        assert con.fetchone("select taken_over_from is not null from raw.pipeline_locks") == (True,)
+        assert con.fetchall("select status, count(*) from raw.pipeline_runs group by 1 order by 1") == [
             ("running", 2), (result.status, 1)]
     assert snapshot(settings) == snapshot(reference)
 
@@ -214,12 +214,12 @@ def test_a_missing_source_proceeds_with_four_of_five_and_records_the_gap(history
         pipeline.ready_sources = real
     assert result.status == "succeeded"
     with short_write(settings) as con:
-        rows = dict(con.execute("select source_name, status from raw.source_waits").fetchall())
+        rows = dict(con.fetchall("select source_name, status from raw.source_waits"))
         assert rows.pop("odds_player_props") == "missing" and set(rows.values()) == {"arrived"}
-        assert con.execute("select distinct tier from raw.source_waits").fetchall() == [("4_of_5",)]
-        assert con.execute("select alert_type, subject from raw.alerts").fetchall() == [
+        assert con.fetchall("select distinct tier from raw.source_waits") == [("4_of_5",)]
+        assert con.fetchall("select alert_type, subject from raw.alerts") == [
             ("missing_source", "odds_player_props")]
-        detail = con.execute("select rows_out from raw.pipeline_execution_log where node = 'land'").fetchone()
+        detail = con.fetchone("select rows_out from raw.pipeline_execution_log where node = 'land'")
         assert detail is not None
 
 
@@ -230,10 +230,10 @@ def test_trace_follows_a_prediction_back_to_its_payloads_and_scrape_runs(referen
     from python_jobs.ops.trace import find_predictions, trace_prediction
 
     with short_write(reference) as con:
-        pid, player_id, feature_row_id = con.execute(
+        pid, player_id, feature_row_id = con.fetchone(
             "select prediction_id, player_id, feature_row_id from predictions.player_prop_predictions "
             "where game_date = ? and line_source = 'consensus_main' and system_id = 'catboost_v1' "
-            "order by player_id limit 1", [D]).fetchone()
+            "order by player_id limit 1", [D])
     tr = {sec.title.split(" (")[0]: sec for sec in trace_prediction(reference, pid).sections}
     assert tr["prediction"].rows[0]["player_id"] == player_id
     assert tr["scoring run"].rows and tr["scoring run"].rows[0]["recommendation"] in ("OVER", "UNDER", "PASS")
@@ -286,16 +286,16 @@ def test_monitoring_detects_a_duplicate_key_and_reconcile_repairs_a_drifted_comp
         con.execute("insert into staging.stg_nba__player_game_logs select * from staging.stg_nba__player_game_logs "
                     "where game_date = ? order by player_id limit 1", [D.replace(day=D.day - 1)])
         # ... and the predictions of D lost after their completion was recorded
-        n_predictions = con.execute("delete from predictions.player_prop_predictions where game_date = ?",
-                                    [D]).fetchone()[0]
+        n_predictions = con.fetchone("delete from predictions.player_prop_predictions where game_date = ?",
+                                    [D])[0]
     assert n_predictions > 0
     run_dbt(["build", "--selector", "monitoring"], settings, vars={"run_date": D.isoformat()})
     with short_write(settings) as con:
-        dup = con.execute("select has_duplicates, n_duplicate_keys, n_duplicate_rows from "
+        dup = con.fetchone("select has_duplicates, n_duplicate_keys, n_duplicate_rows from "
                           "monitoring.monitoring_duplicate_keys where checked_relation = "
-                          "'staging.stg_nba__player_game_logs'").fetchone()
+                          "'staging.stg_nba__player_game_logs'")
         assert dup == (True, 1, 2)
-        clean = con.execute("select count(*) from monitoring.monitoring_duplicate_keys where has_duplicates").fetchone()
+        clean = con.fetchone("select count(*) from monitoring.monitoring_duplicate_keys where has_duplicates")
         assert clean == (1,)
         found = monitor.collect(con, D, load_ops_config())
     kinds = {(a.alert_type, a.subject) for a in found.alerts}
@@ -317,9 +317,9 @@ def test_report_of_the_real_run_has_one_pick_row_per_prediction(reference, tmp_p
 
     site = generate_report(reference, D, output_dir=tmp_path / "site")
     with short_write(reference) as con:
-        n_predictions, by_rec = con.execute(
+        n_predictions, by_rec = con.fetchone(
             "select count(*), list(distinct recommendation order by recommendation) "
-            "from predictions.player_prop_predictions where game_date = ?", [D]).fetchone()
+            "from predictions.player_prop_predictions where game_date = ?", [D])
     html = site.index_path.read_text()
     rows = re.findall(r'<tr data-player="[^"]*" data-system="([^"]+)" data-rec="([^"]+)"', html)
     assert site.n_predictions == n_predictions == len(rows) > 0

@@ -35,13 +35,13 @@ def snapshot(settings: Settings) -> Snapshot:
     with connect(settings) as con:
         for table, (key, provenance) in STAGING_TABLES.items():
             keys = ", ".join(key)
-            columns = [r[0] for r in con.execute(f"describe staging.{table}").fetchall()]
+            columns = [r[0] for r in con.fetchall(f"describe staging.{table}")]
             content = ", ".join(f"{c} := {c}" for c in columns if c not in provenance)
-            rows = con.execute(f"""
+            rows = con.fetchall(f"""
                 select {keys}, md5(cast(full_rows as varchar)) as row_hash,
                        md5(cast(struct_pack({content}) as varchar)) as content_hash
                 from staging.{table} as full_rows
-            """).fetchall()
+            """)
             out[table] = {tuple(r[: len(key)]): (r[-2], r[-1]) for r in rows}
             assert len(out[table]) == len(rows), f"{table}: duplicate natural keys"
     return out
@@ -78,15 +78,15 @@ def landed_day(history) -> tuple[Settings, Snapshot, Snapshot, str]:
 
 def _raw_keys(settings: Settings, sql: str, params: list) -> set[tuple]:
     with connect(settings) as con:
-        return {tuple(r) for r in con.execute(sql, params).fetchall()}
+        return {tuple(r) for r in con.fetchall(sql, params)}
 
 
 def test_history_is_staged_with_every_raw_record(history) -> None:
     settings, first, _ = history
     with connect(settings) as con:
-        raw_logs = con.execute("select count(distinct (game_id, player_id)) from raw.nba_player_game_logs").fetchall()
-        raw_lines = con.execute("select count(*) from raw.odds_player_props").fetchall()
-        dates = con.execute("select min(game_date), max(game_date) from staging.stg_nba__player_game_logs").fetchall()
+        raw_logs = con.fetchall("select count(distinct (game_id, player_id)) from raw.nba_player_game_logs")
+        raw_lines = con.fetchall("select count(*) from raw.odds_player_props")
+        dates = con.fetchall("select min(game_date), max(game_date) from staging.stg_nba__player_game_logs")
     assert len(first["stg_nba__player_game_logs"]) == raw_logs[0][0]
     # every bundled line landed up to DAY-1 is a distinct (event, book, market, player, line, capture)
     assert len(first["stg_odds__player_prop_lines"]) == raw_lines[0][0] > 10_000
@@ -128,9 +128,9 @@ def test_one_more_day_merges_only_that_days_box_scores(landed_day) -> None:
     # a re-landed identical record changes only its provenance (payload, run, scraped_at)
     assert all(before[table][k][1] == after[table][k][1] for k in changed)
     with connect(settings) as con:
-        day_dates = con.execute(
+        day_dates = con.fetchall(
             "select distinct game_date from staging.stg_nba__player_game_logs where scrape_run_id = ?", [run_id]
-        ).fetchall()
+        )
     assert day_dates == [(DAY - timedelta(days=1),)]
 
 
@@ -139,12 +139,12 @@ def test_one_more_day_merges_only_that_days_lines_and_slate(landed_day) -> None:
     added, removed, changed = _diff(before["stg_odds__player_prop_lines"], after["stg_odds__player_prop_lines"])
     assert len(added) > 500 and not removed and not changed
     with connect(settings) as con:
-        new_line_dates = con.execute(
+        new_line_dates = con.fetchall(
             "select distinct game_date from staging.stg_odds__player_prop_lines where scraped_at = "
-            "(select max(scraped_at) from staging.stg_odds__player_prop_lines)").fetchall()
-        slate = con.execute(
+            "(select max(scraped_at) from staging.stg_odds__player_prop_lines)")
+        slate = con.fetchall(
             "select distinct game_date from staging.stg_nba__schedule_games where scraped_at = "
-            "(select max(scraped_at) from staging.stg_nba__schedule_games)").fetchall()
+            "(select max(scraped_at) from staging.stg_nba__schedule_games)")
     assert new_line_dates == [(DAY,)]
     added, removed, changed = _diff(before["stg_nba__schedule_games"], after["stg_nba__schedule_games"])
     assert not removed
@@ -166,10 +166,10 @@ def test_a_corrected_record_replaces_the_stored_row_and_nothing_else(landed_day)
     settings, _, _, _ = landed_day
     before = snapshot(settings)
     with connect(settings) as con:
-        key = con.execute(
+        key = con.fetchall(
             "select game_id, player_id from raw.nba_player_game_logs "
             "where game_date = ? and fgm is not null order by game_id, player_id limit 1",
-            [DAY - timedelta(days=2)]).fetchall()[0]
+            [DAY - timedelta(days=2)])[0]
         con.execute(
             "insert into raw.nba_player_game_logs "
             "select * replace ('correction-payload' as payload_id, 'correction-run' as scrape_run_id, "
@@ -184,10 +184,10 @@ def test_a_corrected_record_replaces_the_stored_row_and_nothing_else(landed_day)
     for other in STAGING_TABLES.keys() - {table}:
         assert after[other] == before[other], other
     with connect(settings) as con:
-        points, payload = con.execute(
+        points, payload = con.fetchall(
             "select points, source_payload_id from staging.stg_nba__player_game_logs "
-            "where game_id = ? and player_id = ?", list(key)).fetchall()[0]
-        raw_points = con.execute(
+            "where game_id = ? and player_id = ?", list(key))[0]
+        raw_points = con.fetchall(
             "select points from raw.nba_player_game_logs where game_id = ? and player_id = ? "
-            "and payload_id <> 'correction-payload' order by scraped_at desc limit 1", list(key)).fetchall()[0][0]
+            "and payload_id <> 'correction-payload' order by scraped_at desc limit 1", list(key))[0][0]
     assert (points, payload) == (raw_points + 1, "correction-payload")

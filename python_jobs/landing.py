@@ -37,8 +37,8 @@ import pyarrow as pa
 from python_jobs.config import Settings
 from python_jobs.errors import IngestInvariantError, NbaPropsError, PayloadError
 from python_jobs.parsers.payloads import ParsedPayload, parse_payload
+from python_jobs.redaction import redact
 from python_jobs.scrapers.base import Fetched, ScrapeRequest, ScrapeResult, canonical_params
-from python_jobs.scrapers.http import redact
 from python_jobs.validation.records import RecordKind, record_kinds, validate_and_load
 from python_jobs.validation.staging import StageBuilder
 
@@ -274,7 +274,7 @@ class LandingSession:
         first = error if error is not None else None
         err_class = type(first).__name__ if first else (failed[0].error_class if failed else None)
         err_msg = redact(str(first)) if first else (
-            f"{len(failed)} failed scrape(s); first: {failed[0].error_message}" if failed else None)
+            redact(f"{len(failed)} failed scrape(s); first: {failed[0].error_message}") if failed else None)
         self.con.execute(
             """
             update raw.scrape_runs set finished_at = ?, status = ?, n_payloads = ?, n_records_valid = ?,

@@ -14,8 +14,8 @@ import duckdb
 import pytest
 
 from python_jobs.config import PROJECT_ROOT, Settings
-from python_jobs.report import generate_report
 from python_jobs.report import browser as browser_mod
+from python_jobs.report import generate_report
 from python_jobs.report.browser import PageErrors, chromium, wait_for_plots
 from tests.python.report import synthetic
 from tests.python.report.conftest import synthetic_settings

@@ -6,15 +6,17 @@ and are stored as ``SecretStr`` so they never appear in logs or reprs.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+EASTERN = ZoneInfo("America/New_York")  # a game date is the US/Eastern calendar date
 
 
 class Settings(BaseSettings):
@@ -31,6 +33,9 @@ class Settings(BaseSettings):
     odds_api_key: SecretStr | None = Field(default=None, validation_alias="ODDS_API_KEY")
     threads: int = Field(default=2, ge=1, le=64)
     now: datetime | None = Field(default=None, description="fake clock for tests/replay (UTC)")
+    import_max_decompressed_bytes: int = Field(
+        default=256 * 1024 * 1024, ge=1024,
+        description="cap on a payload's decompressed size (gzip bombs): a larger file is rejected")
 
     @property
     def database_path(self) -> Path:
@@ -57,6 +62,10 @@ class Settings(BaseSettings):
         if self.now is not None:
             return self.now if self.now.tzinfo else self.now.replace(tzinfo=UTC)
         return datetime.now(UTC)
+
+    def eastern_today(self) -> date:
+        """Today's game date (US/Eastern) by this settings' clock."""
+        return self.utcnow().astimezone(EASTERN).date()
 
 
 @lru_cache(maxsize=1)

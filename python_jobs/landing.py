@@ -105,6 +105,7 @@ class LandingSession:
         self._results_by_payload: dict[str, ScrapeResult] = {}
         self.results: list[ScrapeResult] = []
         self.started_at = settings.utcnow()
+        self.run_date = settings.eastern_today().isoformat()  # box scores after it are quarantined
         con.execute("set enable_progress_bar = false")
         self._known: dict[tuple[str, str, str, str], str] = {
             (s, e, p, h): pid for s, e, p, h, pid in con.execute(
@@ -163,7 +164,7 @@ class LandingSession:
                 payload_id=payload_id, scrape_run_id=self.scrape_run_id, scraped_at=fetched.fetched_at,
                 source=source, endpoint=endpoint, record_index=range(batch.n), record_json=batch.record_json,
                 data=batch.data, pre_reason_code=batch.pre_reason_code, pre_reason=batch.pre_reason,
-                context=batch.context)
+                context={**batch.context, "run_date": self.run_date})
         result.n_records = parsed.n_records
         result.status = "ok" if parsed.n_records else "empty"
         self._results_by_payload[payload_id] = result

@@ -27,7 +27,9 @@ from python_jobs.validation.envelopes import (
     OddsEvent,
     ScheduleEnvelope,
     StatsEnvelope,
-    load_json,
+    check_event_id,
+    contains_non_finite,
+    parse_json,
     unwrap_odds,
     validate,
 )
@@ -80,7 +82,22 @@ class ParsedPayload:
 
 
 def _dumps(obj: Any) -> str:
-    return orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS).decode()
+    return orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS, default=repr).decode()
+
+
+def _mark_non_finite(records: Sequence[Any], codes: list[str | None] | None, reasons: list[str | None] | None
+                     ) -> tuple[list[str | None] | None, list[str | None] | None]:
+    """Quarantine (pre_reason) each record holding a NaN/Infinity token; only leniently parsed payloads."""
+    bad = [i for i, r in enumerate(records) if contains_non_finite(r)]
+    if not bad:
+        return codes, reasons
+    n = len(records)
+    codes = list(codes) if codes is not None else [None] * n
+    reasons = list(reasons) if reasons is not None else [None] * n
+    for i in bad:
+        if codes[i] is None:
+            codes[i], reasons[i] = "non_finite_number", "NaN or Infinity token in the record (not a JSON number)"
+    return codes, reasons
 
 
 # ------------------------------------------------------------------------------------ stats.nba.com
@@ -126,7 +143,8 @@ def _row_json(rs_headers: list[str], rows: list[Any]) -> Callable[[int], str]:
 
 
 def parse_league_game_log(body: str | bytes, params: dict[str, Any]) -> ParsedPayload:
-    env = validate(StatsEnvelope, load_json(body), "leaguegamelog")
+    obj, lenient = parse_json(body)
+    env = validate(StatsEnvelope, obj, "leaguegamelog")
     _, rs = env.result_set("LeagueGameLog")
     upper = {h.upper() for h in rs.headers}
     missing = [h for h in GAME_LOG_REQUIRED_HEADERS if h not in upper]
@@ -141,17 +159,22 @@ def parse_league_game_log(body: str | bytes, params: dict[str, Any]) -> ParsedPa
     if isinstance(season, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}", season) and digit:
         context["expected_season_id"] = f"{digit}{season[:4]}"
     data, codes, reasons = _result_set_columns(rs.headers, rs.rowSet, GAME_LOG_HEADERS)
+    if lenient:
+        codes, reasons = _mark_non_finite(rs.rowSet, codes, reasons)
     batch = RecordBatch("nba_player_game_logs", len(rs.rowSet), data, _row_json(rs.headers, rs.rowSet),
                         codes, reasons, context)
     return ParsedPayload([batch] if batch.n else [], params=env.params)
 
 
 def parse_common_all_players(body: str | bytes, params: dict[str, Any]) -> ParsedPayload:
-    env = validate(StatsEnvelope, load_json(body), "commonallplayers")
+    obj, lenient = parse_json(body)
+    env = validate(StatsEnvelope, obj, "commonallplayers")
     _, rs = env.result_set("CommonAllPlayers")
     if "PERSON_ID" not in {h.upper() for h in rs.headers}:
         raise PayloadValidationError("CommonAllPlayers without PERSON_ID header", reason_code="unknown_shape")
     data, codes, reasons = _result_set_columns(rs.headers, rs.rowSet, PLAYER_HEADERS)
+    if lenient:
+        codes, reasons = _mark_non_finite(rs.rowSet, codes, reasons)
     batch = RecordBatch("nba_players", len(rs.rowSet), data, _row_json(rs.headers, rs.rowSet), codes, reasons)
     return ParsedPayload([batch] if batch.n else [], params=env.params)
 
@@ -176,12 +199,15 @@ def _tip_from_status(game_date: Any, status_text: Any) -> str | None:
 
 
 def parse_scoreboard_v2(body: str | bytes, params: dict[str, Any]) -> ParsedPayload:
-    env = validate(StatsEnvelope, load_json(body), "scoreboardv2")
+    obj, lenient = parse_json(body)
+    env = validate(StatsEnvelope, obj, "scoreboardv2")
     _, gh = env.result_set("GameHeader")
     wanted = {"game_date": "GAME_DATE_EST", "game_id": "GAME_ID", "game_status": "GAME_STATUS_ID",
               "status_text": "GAME_STATUS_TEXT", "gamecode": "GAMECODE", "home_team_id": "HOME_TEAM_ID",
               "away_team_id": "VISITOR_TEAM_ID", "season_year": "SEASON", "arena_name": "ARENA_NAME"}
     data, codes, reasons = _result_set_columns(gh.headers, gh.rowSet, wanted)
+    if lenient:
+        codes, reasons = _mark_non_finite(gh.rowSet, codes, reasons)
     n = len(gh.rowSet)
     # tricodes: LineScore (team id -> abbreviation), else the GAMECODE 'YYYYMMDD/AWYHOM'
     tricode_of: dict[Any, Any] = {}
@@ -215,7 +241,8 @@ def parse_scoreboard_v2(body: str | bytes, params: dict[str, Any]) -> ParsedPayl
 
 
 def parse_schedule_league_v2(body: str | bytes, params: dict[str, Any]) -> ParsedPayload:
-    env = validate(ScheduleEnvelope, load_json(body), "scheduleleaguev2")
+    obj, lenient = parse_json(body)
+    env = validate(ScheduleEnvelope, obj, "scheduleleaguev2")
     sched = env.leagueSchedule
     season = sched.seasonYear
     games: list[Any] = [g for d in sched.gameDates for g in d.games]
@@ -241,6 +268,9 @@ def parse_schedule_league_v2(body: str | bytes, params: dict[str, Any]) -> Parse
         cols["away_team_tricode"][i] = away.get("teamTricode")
         cols["game_status"][i] = g.get("gameStatus")
         cols["arena_name"][i] = g.get("arenaName")
+    if lenient:
+        marked, marked_reasons = _mark_non_finite(games, codes, reasons)
+        codes, reasons = list(marked or codes), list(marked_reasons or reasons)
     has_bad = any(codes)
     batch = RecordBatch("nba_schedule_games", n, cols, lambda i: _dumps(games[i]),
                         codes if has_bad else None, reasons if has_bad else None)
@@ -249,11 +279,11 @@ def parse_schedule_league_v2(body: str | bytes, params: dict[str, Any]) -> Parse
 
 # ------------------------------------------------------------------------------------ The Odds API
 def parse_odds_events(body: str | bytes, params: dict[str, Any]) -> ParsedPayload:
-    data, _ = unwrap_odds(load_json(body))
+    data, _ = unwrap_odds(parse_json(body)[0])
     if not isinstance(data, list):
         raise PayloadValidationError(f"events payload must be a list, got a JSON {type(data).__name__}",
                                      reason_code="unknown_shape")
-    ids = [validate(OddsEvent, e, f"event {i}").id for i, e in enumerate(data)]
+    ids = [check_event_id(validate(OddsEvent, e, f"event {i}").id) for i, e in enumerate(data)]
     return ParsedPayload(event_ids=ids)
 
 
@@ -264,11 +294,13 @@ _OD_COLS = ("event_id", "sport_key", "commence_time", "home_team", "away_team", 
 
 def parse_event_odds(body: str | bytes, params: dict[str, Any]) -> ParsedPayload:
     """One row per (bookmaker, market, player, line): the Over and Under outcomes paired."""
-    inner, snapshot = unwrap_odds(load_json(body))
+    obj, lenient = parse_json(body)
+    inner, snapshot = unwrap_odds(obj)
     if not isinstance(inner, dict):
         raise PayloadValidationError(f"event odds payload must be an event object, got a JSON {type(inner).__name__}",
                                      reason_code="unknown_shape")
     event = validate(OddsEvent, inner, "event odds")
+    check_event_id(event.id)
     bookmakers = event.bookmakers or []
     rows: list[dict[str, Any]] = []
     raw: list[Any] = []
@@ -328,6 +360,9 @@ def parse_event_odds(body: str | bytes, params: dict[str, Any]) -> ParsedPayload
                 codes.append(None)
                 reasons.append(None)
     n = len(rows)
+    if lenient:
+        marked, marked_reasons = _mark_non_finite(list(zip(rows, raw, strict=True)), codes, reasons)
+        codes, reasons = list(marked or codes), list(marked_reasons or reasons)
     data = {c: [r.get(c) for r in rows] for c in _OD_COLS}
     has_bad = any(codes)
     batch = RecordBatch("odds_player_props", n, data, lambda i: _dumps(raw[i]),

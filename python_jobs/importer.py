@@ -38,6 +38,7 @@ from rich.table import Table
 from python_jobs.config import Settings
 from python_jobs.errors import PayloadError
 from python_jobs.landing import LandingSession
+from python_jobs.parsers.payloads import STREAM_MIN_BYTES, peek_stats_envelope
 from python_jobs.scrapers.base import Fetched, ScrapeRequest, ScrapeResult
 from python_jobs.validation.envelopes import load_json
 from python_jobs.warehouse.connection import connect
@@ -140,6 +141,16 @@ def decode_file_bytes(name: str, data: bytes, *, max_bytes: int = 256 * 1024 * 1
     return bytes(out)
 
 
+def _peek(body: bytes) -> Any:
+    """What :func:`detect_kind` needs of a payload. A large stats.nba.com payload is only peeked at
+    (names and headers, read as a stream up to the first rowSet): its rows are never built here."""
+    if len(body) >= STREAM_MIN_BYTES:
+        peeked = peek_stats_envelope(body)
+        if peeked is not None:
+            return peeked
+    return load_json(body)
+
+
 def check_symlink(path: Path) -> None:
     """Refuse a symlink whose target lies outside the directory of the path given (never read it)."""
     if not path.is_symlink():
@@ -220,7 +231,7 @@ def _import_one(session: LandingSession, settings: Settings, path: Path) -> Impo
         return ImportedFile(shown, None, "rejected", f"{code}: {exc}")
     try:
         body = decode_file_bytes(path.name, raw, max_bytes=settings.import_max_decompressed_bytes)
-        source, endpoint, params = detect_kind(load_json(body))  # the parsed tree is freed here
+        source, endpoint, params = detect_kind(_peek(body))
     except PayloadError as exc:
         # land the bytes as received and quarantine the whole file (once: a re-import is a duplicate)
         request = ScrapeRequest("file", "unknown", {"file": path.name})

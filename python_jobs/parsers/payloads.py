@@ -14,7 +14,7 @@ A payload that cannot be used as a whole (not JSON, truncated, unknown shape) ra
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -24,6 +24,7 @@ import orjson
 
 from python_jobs.errors import PayloadError, PayloadValidationError
 from python_jobs.validation.envelopes import (
+    UTF8_BOM,
     OddsEvent,
     ScheduleEnvelope,
     StatsEnvelope,
@@ -68,6 +69,7 @@ class RecordBatch:
     pre_reason_code: list[str | None] | None = None
     pre_reason: list[str | None] | None = None
     context: dict[str, Any] = field(default_factory=dict)
+    start: int = 0  # record_index of the first record (a streamed payload comes in chunks)
 
 
 @dataclass
@@ -142,6 +144,16 @@ def _row_json(rs_headers: list[str], rows: list[Any]) -> Callable[[int], str]:
     return fn
 
 
+def _game_log_context(merged: dict[str, Any]) -> dict[str, Any]:
+    """The SEASON_ID the request asked for (``expected_season_id``), from Season and SeasonType."""
+    season = merged.get("Season") or merged.get("SeasonYear")
+    digit = SEASON_TYPE_DIGIT.get(str(merged.get("SeasonType", "")))
+    context: dict[str, Any] = {"expected_season_id": None}
+    if isinstance(season, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}", season) and digit:
+        context["expected_season_id"] = f"{digit}{season[:4]}"
+    return context
+
+
 def parse_league_game_log(body: str | bytes, params: dict[str, Any]) -> ParsedPayload:
     obj, lenient = parse_json(body)
     env = validate(StatsEnvelope, obj, "leaguegamelog")
@@ -152,12 +164,7 @@ def parse_league_game_log(body: str | bytes, params: dict[str, Any]) -> ParsedPa
         raise PayloadValidationError(
             f"LeagueGameLog is not in player mode (missing headers {missing}); team-mode logs are not ingested",
             reason_code="unknown_shape")
-    merged = {**env.params, **params}
-    season = merged.get("Season") or merged.get("SeasonYear")
-    digit = SEASON_TYPE_DIGIT.get(str(merged.get("SeasonType", "")))
-    context: dict[str, Any] = {"expected_season_id": None}
-    if isinstance(season, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}", season) and digit:
-        context["expected_season_id"] = f"{digit}{season[:4]}"
+    context = _game_log_context({**env.params, **params})
     data, codes, reasons = _result_set_columns(rs.headers, rs.rowSet, GAME_LOG_HEADERS)
     if lenient:
         codes, reasons = _mark_non_finite(rs.rowSet, codes, reasons)
@@ -371,6 +378,119 @@ def parse_event_odds(body: str | bytes, params: dict[str, Any]) -> ParsedPayload
     if snapshot:
         found["date"] = snapshot
     return ParsedPayload([batch] if n else [], params=found)
+
+
+# ------------------------------------------------------------------------------------ streaming
+STREAM_MIN_BYTES = 16 * 1024 * 1024  # larger LeagueGameLog payloads are parsed as a stream, in chunks
+STREAM_CHUNK_ROWS = 20_000
+
+
+class _ViewReader:
+    """A read-only file over bytes without copying them (``io.BytesIO`` copies its buffer)."""
+
+    def __init__(self, data: bytes):
+        self._view = memoryview(data)
+        self._pos = 0
+
+    def read(self, size: int = -1) -> bytes:
+        end = len(self._view) if size is None or size < 0 else self._pos + size
+        out = bytes(self._view[self._pos:end])
+        self._pos += len(out)
+        return out
+
+
+def _stream_source(body: bytes | str) -> _ViewReader:
+    raw = body.encode("utf-8") if isinstance(body, str) else body
+    reader = _ViewReader(raw)
+    if raw[:3] == UTF8_BOM:
+        reader.read(3)
+    return reader
+
+
+def peek_stats_envelope(body: bytes | str) -> dict[str, Any] | None:
+    """``{parameters, resultSets: [{name, headers}]}`` of a stats.nba.com payload read as a stream,
+    stopping at the first ``rowSet`` (the rows are never built); None when the text is not one."""
+    import ijson
+
+    out: dict[str, Any] = {"parameters": {}, "resultSets": []}
+    current: dict[str, Any] | None = None
+    try:
+        events = ijson.parse(_stream_source(body), use_float=True)
+        for prefix, event, value in events:
+            if prefix == "parameters" and event == "start_map":
+                builder = ijson.ObjectBuilder()
+                builder.event(event, value)
+                depth = 1
+                for _, ev, val in events:
+                    builder.event(ev, val)
+                    depth += ev in ("start_map", "start_array")
+                    depth -= ev in ("end_map", "end_array")
+                    if depth == 0:
+                        break
+                out["parameters"] = builder.value
+            elif prefix == "resultSets.item" and event == "start_map":
+                current = {"name": None, "headers": []}
+                out["resultSets"].append(current)
+            elif current is not None and prefix == "resultSets.item.name":
+                current["name"] = value
+            elif current is not None and prefix == "resultSets.item.headers.item":
+                current["headers"].append(value)
+            elif prefix == "resultSets.item.rowSet" and event == "start_array":
+                return out if out["resultSets"] else None
+    except ijson.JSONError:
+        return None
+    return out if out["resultSets"] else None
+
+
+def stream_league_game_log(body: bytes | str, params: dict[str, Any], *, chunk_rows: int | None = None
+                           ) -> ParsedPayload:
+    """Like :func:`parse_league_game_log`, but the records come as chunks of ``chunk_rows`` parsed
+    from a stream (ijson): a 200 MB payload never exists as one Python object tree.
+
+    Only a payload with exactly one result set, LeagueGameLog, is streamed; raises PayloadError for
+    anything else, and the iteration raises ``ijson.JSONError`` on text that is not strict JSON
+    (the caller then falls back to the whole-payload parser, which has the lenient rules).
+    """
+    import ijson
+
+    env = peek_stats_envelope(body)
+    if env is None or len(env["resultSets"]) != 1 or str(env["resultSets"][0]["name"]).lower() != "leaguegamelog":
+        raise PayloadValidationError("not a single-result-set LeagueGameLog", reason_code="unknown_shape")
+    headers = [str(h) for h in env["resultSets"][0]["headers"]]
+    upper = {h.upper() for h in headers}
+    missing = [h for h in GAME_LOG_REQUIRED_HEADERS if h not in upper]
+    if missing:
+        raise PayloadValidationError(
+            f"LeagueGameLog is not in player mode (missing headers {missing}); team-mode logs are not ingested",
+            reason_code="unknown_shape")
+    env_params = env["parameters"] if isinstance(env["parameters"], dict) else {}
+    context = _game_log_context({**env_params, **params})
+    chunk_rows = chunk_rows or STREAM_CHUNK_ROWS
+
+    def batches() -> Iterator[RecordBatch]:
+        rows: list[Any] = []
+        start = 0
+        for row in ijson.items(_stream_source(body), "resultSets.item.rowSet.item", use_float=True):
+            rows.append(row)
+            if len(rows) >= chunk_rows:
+                yield _game_log_batch(headers, rows, context, start)
+                start += len(rows)
+                rows = []
+        if rows:
+            yield _game_log_batch(headers, rows, context, start)
+
+    return ParsedPayload(batches=batches(), params=env_params)  # type: ignore[arg-type]
+
+
+def _game_log_batch(headers: list[str], rows: list[Any], context: dict[str, Any], start: int) -> RecordBatch:
+    data, codes, reasons = _result_set_columns(headers, rows, GAME_LOG_HEADERS)
+    return RecordBatch("nba_player_game_logs", len(rows), data, _row_json(headers, rows), codes, reasons,
+                       dict(context), start)
+
+
+STREAMING_PARSERS: dict[tuple[str, str], Callable[..., ParsedPayload]] = {
+    ("stats_nba", "leaguegamelog"): stream_league_game_log,
+}
 
 
 PARSERS: dict[tuple[str, str], Callable[[str | bytes, dict[str, Any]], ParsedPayload]] = {

@@ -384,8 +384,12 @@ class FlushCounts:
 
 
 def validate_and_load(con: duckdb.DuckDBPyConnection, kind: RecordKind, builder: StageBuilder,
-                      *, quarantined_at: object) -> dict[str, FlushCounts]:
-    """Check every staged record of ``kind``; load valid rows and quarantine the rest; return counts."""
+                      *, quarantined_at: object, check_earlier: bool = False) -> dict[str, FlushCounts]:
+    """Check every staged record of ``kind``; load valid rows and quarantine the rest; return counts.
+
+    ``check_earlier``: the staged records continue a payload loaded in earlier chunks; a key that
+    an earlier chunk of the same payload already loaded is a ``duplicate_record`` too.
+    """
     if builder.n_rows == 0:
         return {}
     stage = builder.table(kind.context_keys)
@@ -395,6 +399,12 @@ def validate_and_load(con: duckdb.DuckDBPyConnection, kind: RecordKind, builder:
         code_case = "case " + " ".join(f"when coalesce({c.condition}, false) then '{c.code}'" for c in checks) + " end"
         reason_case = "case " + " ".join(f"when coalesce({c.condition}, false) then {c.reason}" for c in checks) + " end"
         key = ", ".join(kind.key)
+        earlier = "false"
+        if check_earlier:
+            raw_cols = {expr: col for col, expr in kind.insert}
+            same_key = " and ".join(f"t.{raw_cols[k]} = ranked.{k}" for k in kind.key)
+            earlier = (f"exists (select 1 from raw.{kind.table} t "
+                       f"where t.payload_id = ranked.payload_id and {same_key})")
         con.execute(
             f"""
             create or replace temp table _checked as
@@ -414,9 +424,9 @@ def validate_and_load(con: duckdb.DuckDBPyConnection, kind: RecordKind, builder:
                 from reasoned
             )
             select *,
-                   case when reason_code0 is null and key_rank > 1 then 'duplicate_record' else reason_code0 end
-                       as reason_code,
-                   case when reason_code0 is null and key_rank > 1
+                   case when reason_code0 is null and (key_rank > 1 or {earlier}) then 'duplicate_record'
+                        else reason_code0 end as reason_code,
+                   case when reason_code0 is null and (key_rank > 1 or {earlier})
                         then 'duplicate of an earlier record with the same key in this payload' else reason0 end
                        as reason
             from ranked

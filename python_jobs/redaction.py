@@ -53,11 +53,15 @@ def redact(text: object) -> str:
     return _PARAM_RE.sub(lambda m: f"{m.group(1)}={MASK}", out)
 
 
+def _may_hold_secret(value: object) -> bool:
+    """Text-like log arguments (numbers keep their type so that ``%d`` and ``%.1f`` still format)."""
+    return isinstance(value, str | bytes | BaseException) or type(value).__module__.startswith(("httpx", "httpcore"))
+
+
 def redact_record(record: logging.LogRecord) -> None:
     """Redact a log record's message and its text-like arguments in place."""
-    if record.args:
-        args = record.args if isinstance(record.args, tuple) else (record.args,)
-        record.args = tuple(a if isinstance(a, int | float | type(None)) else redact(a) for a in args)
+    if record.args and isinstance(record.args, tuple):  # (a mapping of args is left as it is)
+        record.args = tuple(redact(a) if _may_hold_secret(a) else a for a in record.args)
     if isinstance(record.msg, str):
         record.msg = redact(record.msg)
 

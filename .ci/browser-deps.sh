@@ -5,13 +5,22 @@
 # the only thing to install is the Debian/Ubuntu package `chromium` (plus `chromium-driver` for
 # WebDriver users). Nothing is downloaded by Playwright itself.
 #
-# Idempotent and quick: exits at once when a Chromium binary is already there. Never fails the
-# CI: without root or passwordless sudo, or without apt-get, it prints why and exits 0 (the
-# browser test then skips with the same reason).
+# Idempotent and quick: exits 0 at once when a Chromium binary is already there. When it cannot
+# install one (no apt-get, not root and no passwordless sudo, apt-get failing) it says why and
+# exits 1: CI must not go green with the browser tests unable to run (with CI=true they fail
+# rather than skip anyway). BROWSER_DEPS_CANDIDATES (space-separated paths) overrides where an
+# installed Chromium is looked for (the script's own test uses it).
 set -uo pipefail
 
+fail() {
+    echo "browser-deps: $*" >&2
+    exit 1
+}
+
+CANDIDATES="${BROWSER_DEPS_CANDIDATES:-/usr/bin/chromium /usr/bin/chromium-browser}"
 found=""
-for candidate in "${NBA_PROPS_CHROMIUM:-}" /usr/bin/chromium /usr/bin/chromium-browser; do
+# shellcheck disable=SC2086 # word splitting of the candidate list is intended
+for candidate in "${NBA_PROPS_CHROMIUM:-}" $CANDIDATES; do
     if [ -n "$candidate" ] && [ -x "$candidate" ]; then found="$candidate"; break; fi
 done
 if [ -n "$found" ]; then
@@ -20,9 +29,7 @@ if [ -n "$found" ]; then
 fi
 
 if ! command -v apt-get >/dev/null 2>&1; then
-    echo "browser-deps: no apt-get on this machine: install Chromium yourself and set NBA_PROPS_CHROMIUM;" \
-         "the browser test will be skipped." >&2
-    exit 0
+    fail "no apt-get on this machine: install Chromium yourself and set NBA_PROPS_CHROMIUM"
 fi
 
 if [ "$(id -u)" -eq 0 ]; then
@@ -30,25 +37,22 @@ if [ "$(id -u)" -eq 0 ]; then
 elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
     SUDO="sudo -n"
 else
-    echo "browser-deps: not root and no passwordless sudo: cannot install the Debian packages" \
-         "'chromium chromium-driver'; the browser test will be skipped." >&2
-    exit 0
+    fail "not root and no passwordless sudo: cannot install the Debian packages 'chromium chromium-driver'"
 fi
 
 # Ubuntu's `chromium-browser` is a snap wrapper: prefer the Debian package names, fall back.
 export DEBIAN_FRONTEND=noninteractive
 if ! $SUDO apt-get update -qq; then
-    echo "browser-deps: apt-get update failed; the browser test will be skipped." >&2
-    exit 0
+    fail "apt-get update failed"
 fi
 if $SUDO apt-get install -y -qq --no-install-recommends chromium chromium-driver fonts-dejavu-core >/dev/null \
    || $SUDO apt-get install -y -qq --no-install-recommends chromium-browser chromium-chromedriver >/dev/null; then
-    for candidate in /usr/bin/chromium /usr/bin/chromium-browser; do
+    # shellcheck disable=SC2086
+    for candidate in $CANDIDATES; do
         if [ -x "$candidate" ]; then
             echo "browser-deps: installed $("$candidate" --version 2>/dev/null | head -n1)"
             exit 0
         fi
     done
 fi
-echo "browser-deps: could not install Chromium with apt-get; the browser test will be skipped." >&2
-exit 0
+fail "could not install Chromium with apt-get"

@@ -6,15 +6,17 @@ and are stored as ``SecretStr`` so they never appear in logs or reprs.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+EASTERN = ZoneInfo("America/New_York")  # a game date is the US/Eastern calendar date
 
 
 class Settings(BaseSettings):
@@ -40,6 +42,9 @@ class Settings(BaseSettings):
         default=None, description="service-account JSON key; default: application default credentials")
     bq_max_attempts: int = Field(default=5, ge=1, le=20, description="tries of a call on transient errors")
     bq_job_timeout_s: float = Field(default=3600.0, gt=0, description="longest wait for one BigQuery job")
+    import_max_decompressed_bytes: int = Field(
+        default=256 * 1024 * 1024, ge=1024,
+        description="cap on a payload's decompressed size (gzip bombs): a larger file is rejected")
 
     @property
     def database_path(self) -> Path:
@@ -71,6 +76,10 @@ class Settings(BaseSettings):
         if self.now is not None:
             return self.now if self.now.tzinfo else self.now.replace(tzinfo=UTC)
         return datetime.now(UTC)
+
+    def eastern_today(self) -> date:
+        """Today's game date (US/Eastern) by this settings' clock."""
+        return self.utcnow().astimezone(EASTERN).date()
 
 
 @lru_cache(maxsize=8)

@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from python_jobs.config import Settings, dbt_env, get_settings
+from python_jobs.errors import PicklableError
 
 log = logging.getLogger(__name__)
 
 
-class DbtError(RuntimeError):
+class DbtError(PicklableError, RuntimeError):
     """A dbt invocation failed (a model, a test or dbt itself)."""
 
     def __init__(self, args: list[str], failures: list[str], exception: BaseException | None = None):

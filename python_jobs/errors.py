@@ -13,6 +13,35 @@ Never swallow either into ``[]`` or ``None``: scrapes report them as a failed ``
 
 from __future__ import annotations
 
+import pickle
+from typing import Any
+
+
+def _rebuild(cls: type[BaseException], args: tuple[Any, ...], state: dict[str, Any]) -> BaseException:
+    exc = cls.__new__(cls)
+    exc.args = args
+    exc.__dict__.update(state)
+    return exc
+
+
+class PicklableError:
+    """Mixin for exceptions whose ``__init__`` takes more than the message.
+
+    Pickle rebuilds an exception as ``cls(*self.args)``, which fails for such a class: a pool child
+    that raises one then never reports back and the parent waits forever. This rebuilds it without
+    calling ``__init__``; attributes that cannot be pickled travel as their ``repr``.
+    """
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        state: dict[str, Any] = {}
+        for key, value in vars(self).items():
+            try:
+                pickle.dumps(value)
+            except Exception:  # noqa: BLE001 - anything unpicklable is sent as text
+                value = repr(value)
+            state[key] = value
+        return (_rebuild, (type(self), self.args, state))
+
 
 class NbaPropsError(Exception):
     """Base class of every error raised on purpose by nba-props."""

@@ -12,11 +12,19 @@ A file that is not one of these (garbled, truncated, unknown shape, not UTF-8...
 its bytes are landed as ``source='file', endpoint='unknown'`` and a ``record_kind='payload'`` row
 with the reason goes to ``raw.quarantine``; the rest of the batch still lands. Importing the same
 file twice lands a duplicate (same source/endpoint/params/sha256) and loads nothing new.
+
+Bounds and refusals (issue #11): gzip is decompressed as a stream and capped at
+``Settings.import_max_decompressed_bytes`` (256 MiB by default; ``decompressed_too_large``), a cut
+gzip stream is ``truncated_gzip``; a symlink whose target lies outside the given path's directory
+is refused unread (``symlink_outside``). A file whose records were *all* quarantined is reported
+``quarantined``, not ``landed``.
+
+Exit codes of ``nba-props import``: 0 every file landed (or was a duplicate); 1 at least one file
+rejected as a whole; 2 no file rejected but at least one had every record quarantined.
 """
 
 from __future__ import annotations
 
-import gzip
 import logging
 import time as _time
 import zlib
@@ -30,6 +38,7 @@ from rich.table import Table
 from python_jobs.config import Settings
 from python_jobs.errors import PayloadError
 from python_jobs.landing import LandingSession
+from python_jobs.parsers.payloads import STREAM_MIN_BYTES, peek_stats_envelope
 from python_jobs.scrapers.base import Fetched, ScrapeRequest, ScrapeResult
 from python_jobs.validation.envelopes import load_json
 from python_jobs.warehouse.connection import connect
@@ -43,7 +52,7 @@ MAX_FILE_BYTES = 512 * 1024 * 1024
 class ImportedFile:
     path: str
     kind: str | None  # 'stats_nba/leaguegamelog', ... ; None when rejected
-    status: str  # 'landed' | 'duplicate' | 'rejected'
+    status: str  # 'landed' | 'duplicate' | 'rejected' | 'quarantined' (every record quarantined)
     reason: str | None = None
     records: int = 0
     valid: int = 0
@@ -63,6 +72,15 @@ class ImportReport:
         return [f for f in self.files if f.status == "rejected"]
 
     @property
+    def fully_quarantined(self) -> list[ImportedFile]:
+        return [f for f in self.files if f.status == "quarantined"]
+
+    @property
+    def exit_code(self) -> int:
+        """0 all landed; 1 a file rejected; 2 a file whose every record was quarantined."""
+        return 1 if self.rejected else 2 if self.fully_quarantined else 0
+
+    @property
     def n_records_valid(self) -> int:
         return sum(f.valid for f in self.files)
 
@@ -77,20 +95,70 @@ class ImportReport:
             table.add_column(col, justify="right" if col in ("valid", "quarantined") else "left",
                              overflow="fold")
         for f in self.files:
-            status = {"rejected": "[red]rejected[/red]", "duplicate": "[yellow]duplicate[/yellow]"}.get(
-                f.status, "[green]landed[/green]")
+            status = {"rejected": "[red]rejected[/red]", "duplicate": "[yellow]duplicate[/yellow]",
+                      "quarantined": "[red]every record quarantined[/red]"}.get(f.status, "[green]landed[/green]")
             table.add_row(f.path, f.kind or "-", status, f"{f.valid:,}", f"{f.quarantined:,}", f.reason or "")
         return table
 
 
-def decode_file_bytes(name: str, data: bytes) -> bytes:
-    """The payload bytes of a .json or .json.gz file (gzip recognised by its magic bytes)."""
-    if data[:2] == GZIP_MAGIC:
-        try:
-            return gzip.decompress(data)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise PayloadError(f"corrupt gzip data ({exc})", reason_code="invalid_gzip") from None
-    return data
+CHUNK = 1 << 20
+
+
+def decode_file_bytes(name: str, data: bytes, *, max_bytes: int = 256 * 1024 * 1024) -> bytes:
+    """The payload bytes of a .json or .json.gz file (gzip recognised by its magic bytes).
+
+    Gzip is inflated as a stream, never past ``max_bytes`` (a 1 MiB bomb cannot take gigabytes);
+    concatenated gzip members are read in turn. Errors: ``decompressed_too_large``,
+    ``truncated_gzip`` (the stream ends early), ``invalid_gzip`` (corrupt data).
+    """
+    if data[:2] != GZIP_MAGIC:
+        return data
+    out = bytearray()
+    pos = 0
+    try:
+        while True:  # one gzip member per turn
+            inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+            while not inflater.eof:
+                if inflater.unconsumed_tail:
+                    given = inflater.unconsumed_tail
+                elif pos < len(data):
+                    given, pos = data[pos:pos + CHUNK], pos + CHUNK
+                else:
+                    given = b""
+                chunk = inflater.decompress(given, max_bytes - len(out) + 1)  # one byte over the cap tells
+                if not given and not chunk and not inflater.eof:
+                    raise PayloadError(f"gzip stream ends early after {len(out):,} decompressed bytes "
+                                       "(truncated file)", reason_code="truncated_gzip")
+                out += chunk
+                if len(out) > max_bytes:
+                    raise PayloadError(f"decompresses to more than the {max_bytes:,}-byte cap "
+                                       "(import_max_decompressed_bytes)", reason_code="decompressed_too_large")
+            data, pos = inflater.unused_data + data[pos:], 0
+            if data[:2] != GZIP_MAGIC:
+                break  # no further member (trailing bytes are ignored, as gzip(1) does)
+    except zlib.error as exc:
+        raise PayloadError(f"corrupt gzip data ({exc})", reason_code="invalid_gzip") from None
+    return bytes(out)
+
+
+def _peek(body: bytes) -> Any:
+    """What :func:`detect_kind` needs of a payload. A large stats.nba.com payload is only peeked at
+    (names and headers, read as a stream up to the first rowSet): its rows are never built here."""
+    if len(body) >= STREAM_MIN_BYTES:
+        peeked = peek_stats_envelope(body)
+        if peeked is not None:
+            return peeked
+    return load_json(body)
+
+
+def check_symlink(path: Path) -> None:
+    """Refuse a symlink whose target lies outside the directory of the path given (never read it)."""
+    if not path.is_symlink():
+        return
+    base = path.parent.resolve()
+    target = path.resolve()
+    if not target.is_relative_to(base):
+        raise PayloadError(f"symlink to {target} points outside {base}: not followed", reason_code="symlink_outside")
 
 
 def detect_kind(obj: Any) -> tuple[str, str, dict[str, Any]]:
@@ -138,7 +206,10 @@ def import_paths(settings: Settings, paths: Sequence[Path | str], *, correlation
     for f in files:  # counts are known after the flush
         if f.result is not None and f.status != "rejected":
             f.records, f.valid, f.quarantined = f.result.n_records, f.result.n_valid, f.result.n_quarantined
-    if any(f.status == "rejected" for f in files) and status == "ok":
+            if f.status == "landed" and f.records and not f.valid:
+                f.status = "quarantined"
+                f.reason = f"every record quarantined ({f.quarantined:,} of {f.records:,}; see raw.quarantine)"
+    if any(f.status in ("rejected", "quarantined") for f in files) and status == "ok":
         status = "partial"
         with connect(settings) as con:
             con.execute("update raw.scrape_runs set status = 'partial' where scrape_run_id = ?",
@@ -149,6 +220,7 @@ def import_paths(settings: Settings, paths: Sequence[Path | str], *, correlation
 def _import_one(session: LandingSession, settings: Settings, path: Path) -> ImportedFile:
     shown = str(path)
     try:
+        check_symlink(path)
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
             raise PayloadError(f"{size:,} bytes is over the {MAX_FILE_BYTES:,}-byte limit", reason_code="file_too_large")
@@ -158,9 +230,8 @@ def _import_one(session: LandingSession, settings: Settings, path: Path) -> Impo
         session.quarantine_payload(None, "file", "unknown", code, f"{shown}: {exc}", None)
         return ImportedFile(shown, None, "rejected", f"{code}: {exc}")
     try:
-        body = decode_file_bytes(path.name, raw)
-        obj = load_json(body)
-        source, endpoint, params = detect_kind(obj)
+        body = decode_file_bytes(path.name, raw, max_bytes=settings.import_max_decompressed_bytes)
+        source, endpoint, params = detect_kind(_peek(body))
     except PayloadError as exc:
         # land the bytes as received and quarantine the whole file (once: a re-import is a duplicate)
         request = ScrapeRequest("file", "unknown", {"file": path.name})

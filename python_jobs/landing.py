@@ -17,6 +17,12 @@ Payload rows, valid records and quarantine rows are written together at :meth:`f
 transaction: a crash can never leave a payload marked as landed whose records were not loaded
 (which a rerun would then skip as a duplicate). The invariant *records in = valid + quarantined*
 is checked per payload by :func:`python_jobs.validation.records.validate_and_load`.
+
+A large LeagueGameLog (>= 16 MB) is parsed as a stream and loaded in chunks, each chunk committed
+on its own (one transaction would keep every chunk's data in memory until the commit); its payload
+row is written last, so a payload is still never landed without all its records. Records of a
+stream that failed are deleted at once; those of a process killed mid-stream (records whose
+payload row was never written) are deleted when the next session starts.
 """
 
 from __future__ import annotations
@@ -28,16 +34,23 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from re import fullmatch as re_fullmatch
 from typing import Any, Literal
 
+import ijson
 import orjson
 import pyarrow as pa
 
 from python_jobs.config import Settings
 from python_jobs.errors import IngestInvariantError, NbaPropsError, PayloadError
-from python_jobs.parsers.payloads import ParsedPayload, parse_payload
+from python_jobs.parsers.payloads import (
+    STREAM_MIN_BYTES,
+    STREAMING_PARSERS,
+    ParsedPayload,
+    parse_payload,
+)
+from python_jobs.redaction import redact
 from python_jobs.scrapers.base import Fetched, ScrapeRequest, ScrapeResult, canonical_params
-from python_jobs.scrapers.http import redact
 from python_jobs.validation.records import RecordKind, record_kinds, validate_and_load
 from python_jobs.validation.staging import StageBuilder
 from python_jobs.warehouse.base import Warehouse
@@ -46,6 +59,14 @@ log = logging.getLogger(__name__)
 
 BODY_ENCODING = "gzip"
 FLUSH_ROWS = 400_000  # staged records per kind before an intermediate flush
+STREAM_MEMORY_LIMIT = "512MB"  # DuckDB's limit while a large payload streams in
+
+
+def _memory_setting(value: str) -> str:
+    """A memory_limit value read back from DuckDB ('19.1 GiB'), safe to set again."""
+    if not re_fullmatch(r"[0-9]+(\.[0-9]+)? ?[A-Za-z]+", value):
+        raise ValueError(f"unexpected memory_limit setting {value!r}")
+    return value
 
 
 def new_id() -> str:
@@ -105,6 +126,13 @@ class LandingSession:
         self._results_by_payload: dict[str, ScrapeResult] = {}
         self.results: list[ScrapeResult] = []
         self.started_at = settings.utcnow()
+        self.run_date = settings.eastern_today().isoformat()  # box scores after it are quarantined
+        self._check_earlier = False  # a streamed payload's chunk may repeat keys of its earlier chunks
+        # streamed landing (bounded memory for huge files) is DuckDB's: on BigQuery a payload is
+        # parsed whole (the decompression cap bounds it) and nothing is ever deleted from raw
+        self._streaming = con.engine == "duckdb"
+        if self._streaming:
+            self._delete_orphans()
         self._known: dict[tuple[str, str, str, str], str] = {
             (s, e, p, h): pid for s, e, p, h, pid in con.fetchall(
                 "select source, endpoint, params_json, sha256, payload_id from raw.landed_payloads "
@@ -148,6 +176,12 @@ class LandingSession:
         if not parse:
             result.status = "failed"
             return result, None
+        streamer = STREAMING_PARSERS.get((source, endpoint))
+        if streamer is not None and len(body) >= STREAM_MIN_BYTES:
+            streamed = self._land_streamed(streamer, result, fetched, source, endpoint, body, params)
+            if streamed is not None:
+                return result, streamed
+            # not streamable (another shape, or not strict JSON): the whole-payload parser decides
         try:
             parsed = parse_payload(source, endpoint, body, params)
         except PayloadError as exc:
@@ -162,13 +196,89 @@ class LandingSession:
                 payload_id=payload_id, scrape_run_id=self.scrape_run_id, scraped_at=fetched.fetched_at,
                 source=source, endpoint=endpoint, record_index=range(batch.n), record_json=batch.record_json,
                 data=batch.data, pre_reason_code=batch.pre_reason_code, pre_reason=batch.pre_reason,
-                context=batch.context)
+                context={**batch.context, "run_date": self.run_date})
         result.n_records = parsed.n_records
         result.status = "ok" if parsed.n_records else "empty"
         self._results_by_payload[payload_id] = result
         if any(b.n_rows >= FLUSH_ROWS for b in self.builders.values()):
             self.flush()
         return result, parsed
+
+    # ------------------------------------------------------------------ streamed payloads
+    def _streamed_tables(self) -> list[str]:
+        return sorted({self.kinds[k].table for k in ("nba_player_game_logs",)} | {"quarantine"})
+
+    def _delete_orphans(self) -> None:
+        """Records of a stream whose process died before its payload row was written."""
+        for table in self._streamed_tables():
+            self.con.execute(f"delete from raw.{table} where payload_id is not null and payload_id not in "
+                             "(select payload_id from raw.landed_payloads)")
+
+    def _land_streamed(self, streamer: Any, result: ScrapeResult, fetched: Fetched, source: str, endpoint: str,
+                       body: bytes, params: dict[str, Any]) -> ParsedPayload | None:
+        """Parse and load a large payload chunk by chunk (bounded memory), its payload row last.
+
+        Returns None, having deleted what it loaded, when the stream cannot be used (not the
+        expected shape, or not strict JSON): the caller then parses the payload whole.
+        """
+        payload_id = result.payload_id
+        if not self._streaming:
+            return None
+        try:
+            parsed = streamer(body, params)
+        except PayloadError:
+            return None
+        own = next(p for p in self._pending if p.payload_id == payload_id)
+        self._pending.remove(own)
+        self.flush()  # what came before lands on its own
+        n = 0
+        # small chunks need little; without a limit DuckDB keeps every written block cached
+        (previous_limit,) = self.con.fetchone("select current_setting('memory_limit')")
+        self.con.execute(f"set memory_limit = '{STREAM_MEMORY_LIMIT}'")
+        batches = iter(parsed.batches)
+        try:
+            while True:
+                try:
+                    batch = next(batches, None)
+                except (ijson.JSONError, PayloadError, UnicodeDecodeError) as exc:
+                    # not strict JSON after all (a NaN token, a cut): undo, then parse it whole
+                    log.warning("streamed parse of %s/%s stopped (%s): parsing it whole", source, endpoint, exc)
+                    self._discard_stream(payload_id, result)
+                    self._pending.append(own)
+                    return None
+                if batch is None:
+                    break
+                chunk_json, start = batch.record_json, batch.start
+                self.builders[batch.kind].add(
+                    payload_id=payload_id, scrape_run_id=self.scrape_run_id, scraped_at=fetched.fetched_at,
+                    source=source, endpoint=endpoint, record_index=range(start, start + batch.n),
+                    record_json=lambda i, fn=chunk_json, start=start: fn(i - start),
+                    data=batch.data, pre_reason_code=batch.pre_reason_code, pre_reason=batch.pre_reason,
+                    context={**batch.context, "run_date": self.run_date})
+                n += batch.n
+                result.n_records = n
+                self._results_by_payload[payload_id] = result
+                self._check_earlier = start > 0
+                self.flush()
+        except BaseException:
+            self._discard_stream(payload_id, result)
+            raise
+        finally:
+            self._check_earlier = False
+            self.con.execute(f"set memory_limit = '{_memory_setting(previous_limit)}'")
+        result.status = "ok" if n else "empty"
+        self._pending.append(own)
+        self.flush()  # the payload row, now that all its records are in
+        return parsed
+
+    def _discard_stream(self, payload_id: str, result: ScrapeResult) -> None:
+        """Delete what a stopped stream loaded (committed chunks) and forget its staged records."""
+        for builder in self.builders.values():
+            builder.clear()
+        for table in self._streamed_tables():
+            self.con.execute(f"delete from raw.{table} where payload_id = ?", [payload_id])
+        self._results_by_payload.pop(payload_id, None)
+        result.n_records = result.n_valid = result.n_quarantined = 0
 
     def quarantine_payload(self, payload_id: str | None, source: str | None, endpoint: str | None,
                            reason_code: str, reason: str, body: bytes | None) -> None:
@@ -220,7 +330,8 @@ class LandingSession:
                 })
                 con.load_arrow("raw.landed_payloads", table)
             for name, builder in self.builders.items():
-                counts = validate_and_load(con, self.kinds[name], builder, quarantined_at=now)
+                counts = validate_and_load(con, self.kinds[name], builder, quarantined_at=now,
+                                           check_earlier=self._check_earlier)
                 for pid, c in counts.items():
                     result = self._results_by_payload.get(pid)
                     if result is None:
@@ -259,7 +370,7 @@ class LandingSession:
         first = error if error is not None else None
         err_class = type(first).__name__ if first else (failed[0].error_class if failed else None)
         err_msg = redact(str(first)) if first else (
-            f"{len(failed)} failed scrape(s); first: {failed[0].error_message}" if failed else None)
+            redact(f"{len(failed)} failed scrape(s); first: {failed[0].error_message}") if failed else None)
         self.con.execute(
             """
             update raw.scrape_runs set finished_at = ?, status = ?, n_payloads = ?, n_records_valid = ?,

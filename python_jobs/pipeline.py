@@ -33,7 +33,7 @@ from typing import Any
 
 from python_jobs.config import Settings
 from python_jobs.dbt_runner import run_dbt
-from python_jobs.errors import PermanentError, TransientError
+from python_jobs.errors import PermanentError, PicklableError, TransientError
 from python_jobs.ops import locks, records
 from python_jobs.ops.clock import Clock, FakeClock, SystemClock
 from python_jobs.ops.config import OpsConfig, ops_config
@@ -58,7 +58,7 @@ class StepUnavailable(PermanentError):
     """The module implementing a step is not installed in this tree."""
 
 
-class PipelineFailed(RuntimeError):
+class PipelineFailed(PicklableError, RuntimeError):
     """A step failed; ``result`` holds what ran, ``__cause__`` the step's error."""
 
     def __init__(self, result: RunResult, step: str, error: BaseException):

@@ -65,7 +65,10 @@ def register(app: typer.Typer) -> None:
     def import_cmd(
         paths: Annotated[list[Path], typer.Argument(help="payload files (.json or .json.gz)")],
     ) -> None:
-        """Land payload files recorded elsewhere (LeagueGameLog, Odds API event odds); exit 1 if any is rejected."""
+        """Land payload files recorded elsewhere (LeagueGameLog, Odds API event odds).
+
+        Exit 0 when every file landed, 1 when a file was rejected, 2 when none was rejected but a
+        file had every record quarantined."""
         from python_jobs.importer import import_paths
 
         report = import_paths(get_settings(), paths)
@@ -73,4 +76,8 @@ def register(app: typer.Typer) -> None:
         if report.rejected:
             typer.secho(f"{len(report.rejected)} of {len(report.files)} file(s) rejected (see raw.quarantine)",
                         fg="red", err=True)
-            raise typer.Exit(1)
+        for f in report.fully_quarantined:
+            typer.secho(f"{f.path}: every record quarantined, nothing loaded ({f.quarantined:,} record(s); "
+                        "see raw.quarantine)", fg="red", err=True)
+        if report.exit_code:
+            raise typer.Exit(report.exit_code)

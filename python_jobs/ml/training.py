@@ -153,7 +153,7 @@ class TrainReport:
 
 
 def eastern_today(settings: Settings) -> date:
-    return settings.utcnow().astimezone(EASTERN).date()
+    return settings.eastern_today()
 
 
 def train(settings: Settings, *, systems: list[str] | None = None, cutoff: date | None = None,

@@ -8,11 +8,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import yaml
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from python_jobs.config import PROJECT_ROOT
+from python_jobs.errors import ConfigurationError
 
 DEFAULT_PATH = PROJECT_ROOT / "config" / "ops.yml"
+LAND_PHASE = "phase1"  # the land step runs the whole tiered source wait
 
 
 class SourceSpec(BaseModel):
@@ -66,9 +68,28 @@ class OpsConfig(BaseModel):
     @model_validator(mode="after")
     def _tiers_fit(self) -> OpsConfig:
         n = len(self.sources)
-        for tier in self.source_wait.tiers:
+        sw = self.source_wait
+        for tier in sw.tiers:
             if tier.min_sources > n:
                 raise ValueError(f"tier needs {tier.min_sources} sources but only {n} are configured")
+            if tier.after_minutes >= sw.give_up_after_minutes:
+                raise ValueError(f"source_wait tier after {tier.after_minutes:g} min is never reached: "
+                                 f"give_up_after_minutes {sw.give_up_after_minutes:g} comes first")
+        # the land step waits up to give_up_after_minutes, then lands once more (one poll's work):
+        # its timeout must leave room for both, or the later tiers are unreachable in live mode
+        land = self.timeout(LAND_PHASE).total_seconds()
+        needed = (sw.give_up_after_minutes + sw.poll_interval_minutes) * 60
+        if land < needed:
+            unreachable = [f"{t.after_minutes:g} min" for t in sw.tiers if t.after_minutes * 60 >= land]
+            raise ValueError(
+                f"phase_timeouts_seconds.{LAND_PHASE} = {land:g} s cannot hold the tiered source wait: it needs "
+                f">= {needed:g} s (give_up_after_minutes {sw.give_up_after_minutes:g} + poll_interval_minutes "
+                f"{sw.poll_interval_minutes:g}); unreachable tiers: {', '.join(unreachable) or 'the give-up point'}")
+        # the run lock is refreshed between steps only: it must outlive the longest step
+        longest = max(self.phase_timeouts_seconds.values(), default=0.0)
+        if self.lock.ttl_minutes * 60 <= longest:
+            raise ValueError(f"lock.ttl_minutes {self.lock.ttl_minutes:g} is shorter than the longest step timeout "
+                             f"({longest:g} s): the lock would expire during a step")
         return self
 
     @property
@@ -89,7 +110,13 @@ def load_ops_config(path: Path | None = None) -> OpsConfig:
     path = path or DEFAULT_PATH
     with open(path, encoding="utf-8") as fh:
         raw = yaml.safe_load(fh)
-    return OpsConfig.model_validate(raw)
+    try:
+        return OpsConfig.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = ".".join(str(p) for p in first["loc"]) or "<root>"
+        msg = str(first["msg"]).removeprefix("Value error, ")
+        raise ConfigurationError(f"invalid ops config {path}: {loc}: {msg}".replace("\n", " ")) from None
 
 
 @lru_cache(maxsize=1)

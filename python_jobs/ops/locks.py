@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from python_jobs.config import Settings
+from python_jobs.errors import PicklableError
 from python_jobs.ops.clock import Clock, SystemClock
 from python_jobs.ops.guard import short_write
 from python_jobs.warehouse.base import Warehouse
@@ -32,7 +33,7 @@ class LockError(RuntimeError):
     """Base class of lock problems (never retried: the caller decides)."""
 
 
-class LockHeld(LockError):
+class LockHeld(PicklableError, LockError):
     def __init__(self, info: LockInfo, waited: timedelta):
         self.info = info
         super().__init__(

@@ -15,6 +15,7 @@ import pyarrow as pa
 
 from python_jobs.config import Settings
 from python_jobs.ops.guard import short_write
+from python_jobs.redaction import redact
 
 # a run that went through every step (an SLO failure is reported, not fixed, by a rerun)
 FINISHED_OK = ("succeeded", "slo_failed")
@@ -33,7 +34,7 @@ def log_step(settings: Settings, *, run_id: str, correlation_id: str, flow: str,
     """Append one row to ``raw.pipeline_execution_log``; returns its log_id."""
     log_id = new_id()
     error_class = type(error).__name__ if error is not None else None
-    error_message = str(error)[:4000] if error is not None else None
+    error_message = redact(error)[:4000] if error is not None else None
     with short_write(settings) as con:
         con.execute(
             "insert into raw.pipeline_execution_log values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -114,7 +115,7 @@ def finish_run(settings: Settings, run_id: str, *, status: str, finished_at: dat
             "update raw.pipeline_runs set status = ?, finished_at = ?, error_class = ?, error_message = ? "
             "where run_id = ?",
             [status, finished_at, type(error).__name__ if error else None,
-             str(error)[:4000] if error else None, run_id],
+             redact(error)[:4000] if error else None, run_id],
         )
 
 

@@ -14,7 +14,7 @@ A payload that cannot be used as a whole (not JSON, truncated, unknown shape) ra
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -24,10 +24,13 @@ import orjson
 
 from python_jobs.errors import PayloadError, PayloadValidationError
 from python_jobs.validation.envelopes import (
+    UTF8_BOM,
     OddsEvent,
     ScheduleEnvelope,
     StatsEnvelope,
-    load_json,
+    check_event_id,
+    contains_non_finite,
+    parse_json,
     unwrap_odds,
     validate,
 )
@@ -66,6 +69,7 @@ class RecordBatch:
     pre_reason_code: list[str | None] | None = None
     pre_reason: list[str | None] | None = None
     context: dict[str, Any] = field(default_factory=dict)
+    start: int = 0  # record_index of the first record (a streamed payload comes in chunks)
 
 
 @dataclass
@@ -80,7 +84,22 @@ class ParsedPayload:
 
 
 def _dumps(obj: Any) -> str:
-    return orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS).decode()
+    return orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS, default=repr).decode()
+
+
+def _mark_non_finite(records: Sequence[Any], codes: list[str | None] | None, reasons: list[str | None] | None
+                     ) -> tuple[list[str | None] | None, list[str | None] | None]:
+    """Quarantine (pre_reason) each record holding a NaN/Infinity token; only leniently parsed payloads."""
+    bad = [i for i, r in enumerate(records) if contains_non_finite(r)]
+    if not bad:
+        return codes, reasons
+    n = len(records)
+    codes = list(codes) if codes is not None else [None] * n
+    reasons = list(reasons) if reasons is not None else [None] * n
+    for i in bad:
+        if codes[i] is None:
+            codes[i], reasons[i] = "non_finite_number", "NaN or Infinity token in the record (not a JSON number)"
+    return codes, reasons
 
 
 # ------------------------------------------------------------------------------------ stats.nba.com
@@ -125,8 +144,19 @@ def _row_json(rs_headers: list[str], rows: list[Any]) -> Callable[[int], str]:
     return fn
 
 
+def _game_log_context(merged: dict[str, Any]) -> dict[str, Any]:
+    """The SEASON_ID the request asked for (``expected_season_id``), from Season and SeasonType."""
+    season = merged.get("Season") or merged.get("SeasonYear")
+    digit = SEASON_TYPE_DIGIT.get(str(merged.get("SeasonType", "")))
+    context: dict[str, Any] = {"expected_season_id": None}
+    if isinstance(season, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}", season) and digit:
+        context["expected_season_id"] = f"{digit}{season[:4]}"
+    return context
+
+
 def parse_league_game_log(body: str | bytes, params: dict[str, Any]) -> ParsedPayload:
-    env = validate(StatsEnvelope, load_json(body), "leaguegamelog")
+    obj, lenient = parse_json(body)
+    env = validate(StatsEnvelope, obj, "leaguegamelog")
     _, rs = env.result_set("LeagueGameLog")
     upper = {h.upper() for h in rs.headers}
     missing = [h for h in GAME_LOG_REQUIRED_HEADERS if h not in upper]
@@ -134,24 +164,24 @@ def parse_league_game_log(body: str | bytes, params: dict[str, Any]) -> ParsedPa
         raise PayloadValidationError(
             f"LeagueGameLog is not in player mode (missing headers {missing}); team-mode logs are not ingested",
             reason_code="unknown_shape")
-    merged = {**env.params, **params}
-    season = merged.get("Season") or merged.get("SeasonYear")
-    digit = SEASON_TYPE_DIGIT.get(str(merged.get("SeasonType", "")))
-    context: dict[str, Any] = {"expected_season_id": None}
-    if isinstance(season, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}", season) and digit:
-        context["expected_season_id"] = f"{digit}{season[:4]}"
+    context = _game_log_context({**env.params, **params})
     data, codes, reasons = _result_set_columns(rs.headers, rs.rowSet, GAME_LOG_HEADERS)
+    if lenient:
+        codes, reasons = _mark_non_finite(rs.rowSet, codes, reasons)
     batch = RecordBatch("nba_player_game_logs", len(rs.rowSet), data, _row_json(rs.headers, rs.rowSet),
                         codes, reasons, context)
     return ParsedPayload([batch] if batch.n else [], params=env.params)
 
 
 def parse_common_all_players(body: str | bytes, params: dict[str, Any]) -> ParsedPayload:
-    env = validate(StatsEnvelope, load_json(body), "commonallplayers")
+    obj, lenient = parse_json(body)
+    env = validate(StatsEnvelope, obj, "commonallplayers")
     _, rs = env.result_set("CommonAllPlayers")
     if "PERSON_ID" not in {h.upper() for h in rs.headers}:
         raise PayloadValidationError("CommonAllPlayers without PERSON_ID header", reason_code="unknown_shape")
     data, codes, reasons = _result_set_columns(rs.headers, rs.rowSet, PLAYER_HEADERS)
+    if lenient:
+        codes, reasons = _mark_non_finite(rs.rowSet, codes, reasons)
     batch = RecordBatch("nba_players", len(rs.rowSet), data, _row_json(rs.headers, rs.rowSet), codes, reasons)
     return ParsedPayload([batch] if batch.n else [], params=env.params)
 
@@ -176,12 +206,15 @@ def _tip_from_status(game_date: Any, status_text: Any) -> str | None:
 
 
 def parse_scoreboard_v2(body: str | bytes, params: dict[str, Any]) -> ParsedPayload:
-    env = validate(StatsEnvelope, load_json(body), "scoreboardv2")
+    obj, lenient = parse_json(body)
+    env = validate(StatsEnvelope, obj, "scoreboardv2")
     _, gh = env.result_set("GameHeader")
     wanted = {"game_date": "GAME_DATE_EST", "game_id": "GAME_ID", "game_status": "GAME_STATUS_ID",
               "status_text": "GAME_STATUS_TEXT", "gamecode": "GAMECODE", "home_team_id": "HOME_TEAM_ID",
               "away_team_id": "VISITOR_TEAM_ID", "season_year": "SEASON", "arena_name": "ARENA_NAME"}
     data, codes, reasons = _result_set_columns(gh.headers, gh.rowSet, wanted)
+    if lenient:
+        codes, reasons = _mark_non_finite(gh.rowSet, codes, reasons)
     n = len(gh.rowSet)
     # tricodes: LineScore (team id -> abbreviation), else the GAMECODE 'YYYYMMDD/AWYHOM'
     tricode_of: dict[Any, Any] = {}
@@ -215,7 +248,8 @@ def parse_scoreboard_v2(body: str | bytes, params: dict[str, Any]) -> ParsedPayl
 
 
 def parse_schedule_league_v2(body: str | bytes, params: dict[str, Any]) -> ParsedPayload:
-    env = validate(ScheduleEnvelope, load_json(body), "scheduleleaguev2")
+    obj, lenient = parse_json(body)
+    env = validate(ScheduleEnvelope, obj, "scheduleleaguev2")
     sched = env.leagueSchedule
     season = sched.seasonYear
     games: list[Any] = [g for d in sched.gameDates for g in d.games]
@@ -241,6 +275,9 @@ def parse_schedule_league_v2(body: str | bytes, params: dict[str, Any]) -> Parse
         cols["away_team_tricode"][i] = away.get("teamTricode")
         cols["game_status"][i] = g.get("gameStatus")
         cols["arena_name"][i] = g.get("arenaName")
+    if lenient:
+        marked, marked_reasons = _mark_non_finite(games, codes, reasons)
+        codes, reasons = list(marked or codes), list(marked_reasons or reasons)
     has_bad = any(codes)
     batch = RecordBatch("nba_schedule_games", n, cols, lambda i: _dumps(games[i]),
                         codes if has_bad else None, reasons if has_bad else None)
@@ -249,11 +286,11 @@ def parse_schedule_league_v2(body: str | bytes, params: dict[str, Any]) -> Parse
 
 # ------------------------------------------------------------------------------------ The Odds API
 def parse_odds_events(body: str | bytes, params: dict[str, Any]) -> ParsedPayload:
-    data, _ = unwrap_odds(load_json(body))
+    data, _ = unwrap_odds(parse_json(body)[0])
     if not isinstance(data, list):
         raise PayloadValidationError(f"events payload must be a list, got a JSON {type(data).__name__}",
                                      reason_code="unknown_shape")
-    ids = [validate(OddsEvent, e, f"event {i}").id for i, e in enumerate(data)]
+    ids = [check_event_id(validate(OddsEvent, e, f"event {i}").id) for i, e in enumerate(data)]
     return ParsedPayload(event_ids=ids)
 
 
@@ -264,11 +301,13 @@ _OD_COLS = ("event_id", "sport_key", "commence_time", "home_team", "away_team", 
 
 def parse_event_odds(body: str | bytes, params: dict[str, Any]) -> ParsedPayload:
     """One row per (bookmaker, market, player, line): the Over and Under outcomes paired."""
-    inner, snapshot = unwrap_odds(load_json(body))
+    obj, lenient = parse_json(body)
+    inner, snapshot = unwrap_odds(obj)
     if not isinstance(inner, dict):
         raise PayloadValidationError(f"event odds payload must be an event object, got a JSON {type(inner).__name__}",
                                      reason_code="unknown_shape")
     event = validate(OddsEvent, inner, "event odds")
+    check_event_id(event.id)
     bookmakers = event.bookmakers or []
     rows: list[dict[str, Any]] = []
     raw: list[Any] = []
@@ -328,6 +367,9 @@ def parse_event_odds(body: str | bytes, params: dict[str, Any]) -> ParsedPayload
                 codes.append(None)
                 reasons.append(None)
     n = len(rows)
+    if lenient:
+        marked, marked_reasons = _mark_non_finite(list(zip(rows, raw, strict=True)), codes, reasons)
+        codes, reasons = list(marked or codes), list(marked_reasons or reasons)
     data = {c: [r.get(c) for r in rows] for c in _OD_COLS}
     has_bad = any(codes)
     batch = RecordBatch("odds_player_props", n, data, lambda i: _dumps(raw[i]),
@@ -336,6 +378,119 @@ def parse_event_odds(body: str | bytes, params: dict[str, Any]) -> ParsedPayload
     if snapshot:
         found["date"] = snapshot
     return ParsedPayload([batch] if n else [], params=found)
+
+
+# ------------------------------------------------------------------------------------ streaming
+STREAM_MIN_BYTES = 16 * 1024 * 1024  # larger LeagueGameLog payloads are parsed as a stream, in chunks
+STREAM_CHUNK_ROWS = 20_000
+
+
+class _ViewReader:
+    """A read-only file over bytes without copying them (``io.BytesIO`` copies its buffer)."""
+
+    def __init__(self, data: bytes):
+        self._view = memoryview(data)
+        self._pos = 0
+
+    def read(self, size: int = -1) -> bytes:
+        end = len(self._view) if size is None or size < 0 else self._pos + size
+        out = bytes(self._view[self._pos:end])
+        self._pos += len(out)
+        return out
+
+
+def _stream_source(body: bytes | str) -> _ViewReader:
+    raw = body.encode("utf-8") if isinstance(body, str) else body
+    reader = _ViewReader(raw)
+    if raw[:3] == UTF8_BOM:
+        reader.read(3)
+    return reader
+
+
+def peek_stats_envelope(body: bytes | str) -> dict[str, Any] | None:
+    """``{parameters, resultSets: [{name, headers}]}`` of a stats.nba.com payload read as a stream,
+    stopping at the first ``rowSet`` (the rows are never built); None when the text is not one."""
+    import ijson
+
+    out: dict[str, Any] = {"parameters": {}, "resultSets": []}
+    current: dict[str, Any] | None = None
+    try:
+        events = ijson.parse(_stream_source(body), use_float=True)
+        for prefix, event, value in events:
+            if prefix == "parameters" and event == "start_map":
+                builder = ijson.ObjectBuilder()
+                builder.event(event, value)
+                depth = 1
+                for _, ev, val in events:
+                    builder.event(ev, val)
+                    depth += ev in ("start_map", "start_array")
+                    depth -= ev in ("end_map", "end_array")
+                    if depth == 0:
+                        break
+                out["parameters"] = builder.value
+            elif prefix == "resultSets.item" and event == "start_map":
+                current = {"name": None, "headers": []}
+                out["resultSets"].append(current)
+            elif current is not None and prefix == "resultSets.item.name":
+                current["name"] = value
+            elif current is not None and prefix == "resultSets.item.headers.item":
+                current["headers"].append(value)
+            elif prefix == "resultSets.item.rowSet" and event == "start_array":
+                return out if out["resultSets"] else None
+    except ijson.JSONError:
+        return None
+    return out if out["resultSets"] else None
+
+
+def stream_league_game_log(body: bytes | str, params: dict[str, Any], *, chunk_rows: int | None = None
+                           ) -> ParsedPayload:
+    """Like :func:`parse_league_game_log`, but the records come as chunks of ``chunk_rows`` parsed
+    from a stream (ijson): a 200 MB payload never exists as one Python object tree.
+
+    Only a payload with exactly one result set, LeagueGameLog, is streamed; raises PayloadError for
+    anything else, and the iteration raises ``ijson.JSONError`` on text that is not strict JSON
+    (the caller then falls back to the whole-payload parser, which has the lenient rules).
+    """
+    import ijson
+
+    env = peek_stats_envelope(body)
+    if env is None or len(env["resultSets"]) != 1 or str(env["resultSets"][0]["name"]).lower() != "leaguegamelog":
+        raise PayloadValidationError("not a single-result-set LeagueGameLog", reason_code="unknown_shape")
+    headers = [str(h) for h in env["resultSets"][0]["headers"]]
+    upper = {h.upper() for h in headers}
+    missing = [h for h in GAME_LOG_REQUIRED_HEADERS if h not in upper]
+    if missing:
+        raise PayloadValidationError(
+            f"LeagueGameLog is not in player mode (missing headers {missing}); team-mode logs are not ingested",
+            reason_code="unknown_shape")
+    env_params = env["parameters"] if isinstance(env["parameters"], dict) else {}
+    context = _game_log_context({**env_params, **params})
+    chunk_rows = chunk_rows or STREAM_CHUNK_ROWS
+
+    def batches() -> Iterator[RecordBatch]:
+        rows: list[Any] = []
+        start = 0
+        for row in ijson.items(_stream_source(body), "resultSets.item.rowSet.item", use_float=True):
+            rows.append(row)
+            if len(rows) >= chunk_rows:
+                yield _game_log_batch(headers, rows, context, start)
+                start += len(rows)
+                rows = []
+        if rows:
+            yield _game_log_batch(headers, rows, context, start)
+
+    return ParsedPayload(batches=batches(), params=env_params)  # type: ignore[arg-type]
+
+
+def _game_log_batch(headers: list[str], rows: list[Any], context: dict[str, Any], start: int) -> RecordBatch:
+    data, codes, reasons = _result_set_columns(headers, rows, GAME_LOG_HEADERS)
+    return RecordBatch("nba_player_game_logs", len(rows), data, _row_json(headers, rows), codes, reasons,
+                       dict(context), start)
+
+
+STREAMING_PARSERS: dict[tuple[str, str], Callable[..., ParsedPayload]] = {
+    ("stats_nba", "leaguegamelog"): stream_league_game_log,
+}
 
 
 PARSERS: dict[tuple[str, str], Callable[[str | bytes, dict[str, Any]], ParsedPayload]] = {

@@ -38,6 +38,19 @@ def find_chromium() -> Path | None:
     return None
 
 
+def ci_requires_browser() -> bool:
+    """On CI (``CI=true``) a missing Chromium is a failure, not a reason to skip."""
+    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+
+
+def missing_chromium_reason() -> str | None:
+    """None when a Chromium binary is there; else why the browser tests cannot run."""
+    if find_chromium() is not None:
+        return None
+    return ("no Chromium binary (install the Debian package `chromium` with .ci/browser-deps.sh, "
+            "or set NBA_PROPS_CHROMIUM)")
+
+
 @dataclass
 class PageErrors:
     """Console errors and uncaught exceptions seen by a page."""

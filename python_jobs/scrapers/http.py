@@ -5,8 +5,9 @@
   (capped by ``max_retry_after``).
 * Permanent failures (other 4xx) raise at once, without retry.
 * A per-host minimum interval between requests keeps us polite (stats.nba.com bans bursts).
-* Secrets passed as query params (``apiKey``) are redacted from every URL we log or put in an
-  error message, and a logging filter redacts them from httpx's own request log lines.
+* Secrets are redacted (:func:`python_jobs.redaction.redact`: the key's value wherever it appears,
+  and secret query params) from every URL we log and every error message, the 4xx body included
+  (redacted before it is cut to 200 characters), and a logging filter redacts httpx's own lines.
 """
 
 from __future__ import annotations
@@ -31,11 +32,12 @@ from tenacity import (
 )
 
 from python_jobs.errors import ClientError, NetworkError, RateLimited, ServerError, TransientError
+from python_jobs.redaction import redact, redact_record
+
+__all__ = ["HttpClient", "HostRateLimiter", "RetryPolicy", "redact"]
 
 log = logging.getLogger(__name__)
 
-SECRET_PARAM_NAMES = ("apikey", "api_key", "key", "token", "access_token")
-_SECRET_RE = re.compile(r"(?i)\b(" + "|".join(SECRET_PARAM_NAMES) + r")=([^&\s\"']+)")
 
 STATS_NBA_HEADERS: dict[str, str] = {
     "User-Agent": (
@@ -52,20 +54,11 @@ STATS_NBA_HEADERS: dict[str, str] = {
 }
 
 
-def redact(text: str) -> str:
-    """Replace the value of any secret-looking query parameter with ``***``."""
-    return _SECRET_RE.sub(lambda m: f"{m.group(1)}=***", text)
-
-
 class RedactSecretsFilter(logging.Filter):
-    """Redacts secret query params from log records (installed on httpx/httpcore loggers)."""
+    """Redacts secrets from log records (message and arguments)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.args:
-            args = record.args if isinstance(record.args, tuple) else (record.args,)
-            record.args = tuple(redact(str(a)) if isinstance(a, str | httpx.URL) else a for a in args)
-        if isinstance(record.msg, str):
-            record.msg = redact(record.msg)
+        redact_record(record)
         return True
 
 
@@ -199,6 +192,6 @@ class HttpClient:
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
             raise ServerError(f"HTTP {code} on GET {safe_url}", status_code=code, retry_after=retry_after)
         if code >= 400:
-            raise ClientError(f"HTTP {code} on GET {safe_url}: {redact(response.text[:200])}", status_code=code)
+            raise ClientError(f"HTTP {code} on GET {safe_url}: {redact(response.text)[:200]}", status_code=code)
         log.debug("GET %s -> %d (%d bytes)", safe_url, code, len(response.content))
         return response

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from python_jobs.config import Settings
 from python_jobs.errors import ConfigurationError, NotAvailableError
+from python_jobs.redaction import register_secret
 from python_jobs.scrapers.base import Fetched, ScrapeRequest
 from python_jobs.scrapers.http import (
     STATS_NBA_HEADERS,
@@ -43,6 +44,7 @@ class LiveTransport:
         key = self.settings.odds_api_key
         if key is None or not key.get_secret_value():
             raise ConfigurationError("ODDS_API_KEY is not set: the live transport cannot call The Odds API")
+        register_secret(key.get_secret_value())  # masked wherever it appears from now on
         return key.get_secret_value()
 
     def url_for(self, request: ScrapeRequest) -> tuple[str, dict[str, object], dict[str, str]]:

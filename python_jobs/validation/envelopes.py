@@ -6,6 +6,8 @@ pydantic over 250k box-score rows would be far too slow.
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
 import orjson
@@ -105,12 +107,74 @@ class HistoricalWrapper(BaseModel):
     data: Any
 
 
-def load_json(body: str | bytes) -> Any:
-    """Parse payload text; raises PayloadError('invalid_json') for truncated or non-JSON text."""
+UTF8_BOM = b"\xef\xbb\xbf"
+# an Odds API event id as it goes into URLs and params: a plain id, never a path
+EVENT_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+class NonFiniteToken:
+    """A ``NaN`` / ``Infinity`` / ``-Infinity`` token of a leniently parsed payload (not JSON).
+
+    The record holding one is quarantined (``non_finite_number``); the payload's other records are kept.
+    """
+
+    __slots__ = ("token",)
+
+    def __init__(self, token: str):
+        self.token = token
+
+    def __repr__(self) -> str:
+        return self.token
+
+
+def parse_json(body: str | bytes) -> tuple[Any, bool]:
+    """(object, lenient) of payload text.
+
+    Strict JSON first (orjson, fast). Failing that, leniently: a UTF-8 byte-order mark is stripped
+    and ``NaN``/``Infinity`` tokens become :class:`NonFiniteToken` (``lenient`` is then True so the
+    parsers quarantine the records holding one). Truncated or non-JSON text raises
+    PayloadError('invalid_json').
+    """
     try:
-        return orjson.loads(body)
+        return orjson.loads(body), False
     except orjson.JSONDecodeError as exc:
-        raise PayloadError(f"payload is not valid JSON: {exc}", reason_code="invalid_json") from None
+        strict_error = exc
+    raw = body.encode("utf-8") if isinstance(body, str) else bytes(body)
+    had_bom = raw.startswith(UTF8_BOM)
+    if had_bom:
+        raw = raw[len(UTF8_BOM):]
+        try:
+            return orjson.loads(raw), False
+        except orjson.JSONDecodeError as exc:
+            strict_error = exc
+    try:
+        return json.loads(raw, parse_constant=NonFiniteToken), True
+    except (ValueError, RecursionError):
+        raise PayloadError(f"payload is not valid JSON: {strict_error}", reason_code="invalid_json") from None
+
+
+def load_json(body: str | bytes) -> Any:
+    """The parsed payload (see :func:`parse_json`); raises PayloadError('invalid_json')."""
+    return parse_json(body)[0]
+
+
+def contains_non_finite(value: Any) -> bool:
+    if isinstance(value, NonFiniteToken):
+        return True
+    if isinstance(value, list | tuple):
+        return any(contains_non_finite(v) for v in value)
+    if isinstance(value, dict):
+        return any(contains_non_finite(v) for v in value.values())
+    return False
+
+
+def check_event_id(value: Any) -> str:
+    """The event id if it is a plain id; PayloadValidationError('bad_event_id') otherwise."""
+    if not isinstance(value, str) or not EVENT_ID_RE.fullmatch(value):
+        shown = repr(value)[:80]
+        raise PayloadValidationError(f"event id {shown} is not a plain id (1-64 of A-Z a-z 0-9 _ -)",
+                                     reason_code="bad_event_id")
+    return value
 
 
 def validate(model: type[BaseModel], obj: Any, what: str) -> Any:

@@ -17,7 +17,10 @@ Reason codes: ``row_shape``, ``missing_field``, ``wrong_type``, ``bad_game_id``,
 ``invalid_timestamp``, ``wrong_season``, ``unknown_team``, ``invalid_matchup``, ``invalid_value``,
 ``malformed_minutes``, ``minutes_out_of_range``, ``negative_stat``, ``stat_out_of_range``,
 ``duplicate_record``, ``null_odds``, ``odds_not_number``, ``odds_out_of_range``, ``line_not_number``,
-``line_out_of_range``, ``unknown_outcome_side`` (see docs/ingest.md).
+``line_out_of_range``, ``unknown_outcome_side``, ``field_too_long``, ``invalid_characters`` (NUL or a
+bidirectional override/isolate U+202A-U+202E, U+2066-U+2069), ``future_date`` (a box score dated
+after the run's US/Eastern date), ``line_after_tip`` (a line whose snapshot is after the tip); set by
+the parsers: ``non_finite_number`` (NaN/Infinity token) (see docs/ingest.md).
 """
 
 from __future__ import annotations
@@ -85,6 +88,32 @@ class RecordKind:
         return StageBuilder(self.fields)
 
 
+# Sane maximum lengths (characters) of staged fields; any field not listed gets the default. A real
+# name is < 40 characters; numbers staged as text are short too.
+DEFAULT_MAX_TEXT_LENGTH = 64
+MAX_TEXT_LENGTH: dict[str, int] = {
+    "player_name": 100, "team_name": 100, "display_first_last": 100, "display_last_comma_first": 100,
+    "player_slug": 100, "arena_name": 200, "home_team": 100, "away_team": 100, "bookmaker_title": 100,
+    "matchup": 20, "team_abbreviation": 10, "home_team_tricode": 10, "away_team_tricode": 10,
+}
+# NUL and the bidirectional embedding/override (U+202A-U+202E) and isolate (U+2066-U+2069) controls
+BAD_CHARACTERS_RE = r"[\x00\x{202A}-\x{202E}\x{2066}-\x{2069}]"
+
+
+def _text_guards(fields: tuple[FieldSpec, ...]) -> tuple[Check, Check]:
+    """field_too_long (every field) and invalid_characters (text fields): the same rule for every kind."""
+    long = [(f"{f.header or f.name} (max {MAX_TEXT_LENGTH.get(f.name, DEFAULT_MAX_TEXT_LENGTH)})",
+             f"length({f.name}) > {MAX_TEXT_LENGTH.get(f.name, DEFAULT_MAX_TEXT_LENGTH)}") for f in fields]
+    text = [f for f in fields if not f.numeric]
+    bad = [(f.header or f.name, f"regexp_matches({f.name}, '{BAD_CHARACTERS_RE}')") for f in text]
+    return (
+        Check("field_too_long", " or ".join(c for _, c in long), "'field too long: ' || " + _names_when(long)),
+        Check("invalid_characters",
+              f"regexp_matches(concat_ws(' ', {', '.join(f.name for f in text)}), '{BAD_CHARACTERS_RE}')",
+              "'NUL or bidirectional control character in: ' || " + _names_when(bad)),
+    )
+
+
 def _missing(fields: tuple[FieldSpec, ...]) -> Check:
     req = [(f.header or f.name, f"nullif(trim({f.name}), '') is null") for f in fields if f.required]
     cond = " or ".join(c for _, c in req)
@@ -146,12 +175,15 @@ def _player_game_logs(team_ids: str) -> RecordKind:
         *[(f"{c.upper()} outside [0, 1]", f"{c}_v not between 0 and 1") for c in _PCTS],
     ]
     checks = (
+        *_text_guards(_GL_FIELDS),
         _missing(_GL_FIELDS),
         _wrong_type([(c.upper() if c != "points" else "PTS", f"({c} is not null and {c}_v is null)")
                      for c in [*_GL_INTS, *_GL_NUMS]]),
         Check("bad_game_id", "not regexp_full_match(game_id, '[0-9]{10}')",
               "'GAME_ID is not a 10-digit string: ' || game_id"),
         Check("invalid_date", "game_date_v is null", "'GAME_DATE is not a date: ' || game_date"),
+        Check("future_date", "game_date_v > try_cast(ctx_run_date as date)",
+              "'GAME_DATE ' || game_date || ' is after the run date ' || ctx_run_date || ' (US/Eastern)'"),
         Check("wrong_season",
               "not regexp_full_match(season_id, '[1-6][0-9]{4}') "
               "or (ctx_expected_season_id is not null and season_id <> ctx_expected_season_id) "
@@ -179,7 +211,7 @@ def _player_game_logs(team_ids: str) -> RecordKind:
         *[(c, f"{c}_v") for c in [*_COUNTS, *_PCTS, "plus_minus", "fantasy_pts", "video_available"]],
     )
     return RecordKind("nba_player_game_logs", "nba_player_game_logs", _GL_FIELDS,
-                      ("expected_season_id",), typed, checks, ("game_id", "player_id_v"), insert)
+                      ("expected_season_id", "run_date"), typed, checks, ("game_id", "player_id_v"), insert)
 
 
 # ---------------------------------------------------------------------------------------- players
@@ -199,6 +231,7 @@ _PL_FIELDS = (
 def _players(team_ids: str) -> RecordKind:
     typed = tuple(f"{INT(c)} as {c}_v" for c in ["player_id", "roster_status", "team_id", "from_year", "to_year"])
     checks = (
+        *_text_guards(_PL_FIELDS),
         _missing(_PL_FIELDS),
         _wrong_type([(label, f"({c} is not null and {c}_v is null)") for label, c in
                      [("PERSON_ID", "player_id"), ("ROSTERSTATUS", "roster_status"), ("TEAM_ID", "team_id"),
@@ -241,6 +274,7 @@ def _schedule_games(team_ids: str, tricodes: str) -> RecordKind:
         f"{TS('tip_at')} as tip_at_v",
     )
     checks = (
+        *_text_guards(_SG_FIELDS),
         _missing(_SG_FIELDS),
         _wrong_type([(label, f"({c} is not null and {c}_v is null)") for label, c in
                      [("HOME_TEAM_ID", "home_team_id"), ("VISITOR_TEAM_ID", "away_team_id"),
@@ -299,6 +333,7 @@ def _odds(team_names: str) -> RecordKind:
     price_bad = [("Over", "over_price_v not between -50000 and -100 and over_price_v not between 100 and 50000"),
                  ("Under", "under_price_v not between -50000 and -100 and under_price_v not between 100 and 50000")]
     checks = (
+        *_text_guards(_OD_FIELDS),
         _missing(_OD_FIELDS),
         Check("line_not_number", "line_points_v is null", "'line (point) is not a number: ' || line_points"),
         Check("odds_not_number", "(over_price is not null and over_price_v is null) "
@@ -312,6 +347,8 @@ def _odds(team_names: str) -> RecordKind:
               "or (market_last_update is not null and market_last_update_v is null) "
               "or (snapshot_at is not null and snapshot_at_v is null)",
               "'bad timestamp: ' || concat_ws(', ', commence_time, market_last_update, snapshot_at)"),
+        Check("line_after_tip", "snapshot_at_v > commence_time_v",
+              "'line snapshot ' || snapshot_at || ' is after the tip ' || commence_time"),
         Check("unknown_team", f"home_team not in ({team_names}) or away_team not in ({team_names}) or home_team = away_team",
               "'unknown team: ' || home_team || ' / ' || away_team"),
     )
@@ -360,9 +397,13 @@ def _compute_connection() -> duckdb.DuckDBPyConnection:
 
 
 def validate_and_load(con: Warehouse, kind: RecordKind, builder: StageBuilder,
-                      *, quarantined_at: object) -> dict[str, FlushCounts]:
+                      *, quarantined_at: object, check_earlier: bool = False) -> dict[str, FlushCounts]:
     """Check every staged record of ``kind`` (in memory); load valid rows and quarantine the rest into
-    the warehouse ``con`` (``load_arrow``); return counts."""
+    the warehouse ``con`` (``load_arrow``); return counts.
+
+    ``check_earlier``: the staged records continue a payload loaded in earlier chunks; a key that
+    an earlier chunk of the same payload already loaded is a ``duplicate_record`` too.
+    """
     if builder.n_rows == 0:
         return {}
     stage = builder.table(kind.context_keys)
@@ -373,6 +414,19 @@ def validate_and_load(con: Warehouse, kind: RecordKind, builder: StageBuilder,
         code_case = "case " + " ".join(f"when coalesce({c.condition}, false) then '{c.code}'" for c in checks) + " end"
         reason_case = "case " + " ".join(f"when coalesce({c.condition}, false) then {c.reason}" for c in checks) + " end"
         key = ", ".join(kind.key)
+        earlier = "false"
+        if check_earlier:
+            # the keys earlier chunks of these payloads already loaded, read from the warehouse
+            raw_cols = {expr: col for col, expr in kind.insert}
+            payload_ids = sorted({v for v in stage.column("payload_id").to_pylist() if v is not None})
+            marks = ", ".join("?" * len(payload_ids))
+            loaded = con.fetch_arrow(
+                f"select payload_id, {', '.join(raw_cols[k] + ' as ' + k for k in kind.key)} "
+                f"from raw.{kind.table} where payload_id in ({marks})", payload_ids)
+            mem.register("_earlier_in", loaded)
+            same_key = " and ".join(f"t.{k} = ranked.{k}" for k in kind.key)
+            earlier = (f"exists (select 1 from _earlier_in t "
+                       f"where t.payload_id = ranked.payload_id and {same_key})")
         mem.execute(
             f"""
             create temp table _checked as
@@ -392,9 +446,9 @@ def validate_and_load(con: Warehouse, kind: RecordKind, builder: StageBuilder,
                 from reasoned
             )
             select *,
-                   case when reason_code0 is null and key_rank > 1 then 'duplicate_record' else reason_code0 end
-                       as reason_code,
-                   case when reason_code0 is null and key_rank > 1
+                   case when reason_code0 is null and (key_rank > 1 or {earlier}) then 'duplicate_record'
+                        else reason_code0 end as reason_code,
+                   case when reason_code0 is null and (key_rank > 1 or {earlier})
                         then 'duplicate of an earlier record with the same key in this payload' else reason0 end
                        as reason
             from ranked

@@ -19,6 +19,8 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from python_jobs.validation.envelopes import NonFiniteToken
+
 
 @dataclass(frozen=True)
 class FieldSpec:
@@ -39,6 +41,8 @@ def _fallback_text(values: Sequence[Any], numeric: bool) -> pa.Array:
             out.append("true" if v else "false")
         elif isinstance(v, int | float):
             out.append(repr(v))
+        elif isinstance(v, NonFiniteToken):  # its record is quarantined by the parser
+            out.append(v.token)
         else:
             out.append(orjson.dumps(v).decode())
     return pa.array(out, type=pa.string())

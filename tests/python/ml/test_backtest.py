@@ -137,3 +137,32 @@ def test_wilson_interval_known_values():
     lo, hi = wilson(50, 100)
     assert (lo, hi) == (pytest.approx(0.4038, abs=1e-4), pytest.approx(0.5962, abs=1e-4))
     assert wilson(0, 0) == (None, None)
+
+
+@pytest.mark.timeout(300)
+def test_a_model_never_trains_on_its_anchor_day_or_later(tmp_path):
+    """Discriminating leakage check: the labels of the anchor day and after are poisoned (+40 points)
+    in one warehouse only. A model fit strictly before its anchor predicts the same in both; one
+    whose window includes the anchor day (``<=`` for ``<``) does not. One anchor covers the range,
+    and the backtest's end lies after it, so the anchor day's results are loaded and reachable."""
+    store = syn.make_store()
+    dates = [FIRST + timedelta(days=i) for i in range((LAST - FIRST).days + 1)]
+    lines = syn.make_lines(store, dates)
+    poisoned = store.copy()
+    later = poisoned["game_date"] >= FIRST
+    poisoned.loc[later, "actual_points"] = poisoned.loc[later, "actual_points"] + 40
+    clean_settings, poisoned_settings = make_settings(tmp_path / "clean"), make_settings(tmp_path / "poisoned")
+    build(clean_settings, store, lines)
+    build(poisoned_settings, poisoned, lines)
+    kwargs = {"retrain_every_days": 30, "spec": syn.SPEC, "params": syn.PARAMS, "include_predictions": True}
+    clean = backtest(clean_settings, FIRST, LAST, **kwargs)
+    bad = backtest(poisoned_settings, FIRST, LAST, **kwargs)
+    assert [a["anchor"] for a in clean["anchors"]] == [str(FIRST)]
+    cols = ["system_id", "game_date", "player_id", "predicted_points", "prediction_std", "edge", "recommendation"]
+    a = pd.DataFrame(clean["predictions"])[cols].sort_values(cols[:3]).reset_index(drop=True)
+    b = pd.DataFrame(bad["predictions"])[cols].sort_values(cols[:3]).reset_index(drop=True)
+    assert len(a) == 3 * len(lines)
+    pd.testing.assert_frame_equal(a, b)
+    # the oracle, from the store itself: training rows are exactly the labelled rows before FIRST
+    assert clean["anchors"][0]["training_window"]["validation_end"] == str(
+        max(d for d in store["game_date"] if d < FIRST))

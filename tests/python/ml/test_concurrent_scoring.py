@@ -5,6 +5,8 @@ from __future__ import annotations
 import multiprocessing as mp
 from pathlib import Path
 
+import pytest
+
 from python_jobs.ml.scoring import score_date
 from python_jobs.ml.training import train
 from python_jobs.warehouse.connection import connect
@@ -18,6 +20,7 @@ def _score_in_child(warehouse_dir: str, name: str) -> str:
     return score_date(settings, SCORE_DATE, correlation_id=name, spec=syn.SPEC, params=syn.PARAMS).prediction_run_id
 
 
+@pytest.mark.timeout(600)
 def test_concurrent_scoring_never_duplicates(tmp_path):
     settings = make_settings(tmp_path / "warehouse")
     store = syn.make_store()
@@ -27,8 +30,9 @@ def test_concurrent_scoring_never_duplicates(tmp_path):
 
     ctx = mp.get_context("spawn")
     with ctx.Pool(2) as pool:
-        runs = pool.starmap(_score_in_child, [(str(settings.warehouse_dir), "first"),
-                                              (str(settings.warehouse_dir), "second")])
+        # bounded: a child that dies or raises an unpicklable error must fail the test, not hang it
+        runs = pool.starmap_async(_score_in_child, [(str(settings.warehouse_dir), "first"),
+                                                    (str(settings.warehouse_dir), "second")]).get(timeout=300)
     assert len(set(runs)) == 2
     n_day = int((store["game_date"] == SCORE_DATE).sum())
     with connect(settings) as con:

@@ -1,6 +1,7 @@
 """The generated site in headless Chromium (Playwright's sync API on the system Chromium).
 
-Skipped only when no Chromium binary exists (CI installs it with .ci/browser-deps.sh).
+Skipped when no Chromium binary exists on a developer machine; on CI (``CI=true``, where
+.ci/browser-deps.sh installs it) a missing Chromium FAILS every test instead.
 Screenshots are kept in test-artifacts/report/ (git-ignored).
 """
 
@@ -13,20 +14,27 @@ import duckdb
 import pytest
 
 from python_jobs.config import PROJECT_ROOT, Settings
+from python_jobs.report import browser as browser_mod
 from python_jobs.report import generate_report
-from python_jobs.report.browser import PageErrors, chromium, find_chromium, wait_for_plots
+from python_jobs.report.browser import PageErrors, chromium, wait_for_plots
 from tests.python.report import synthetic
 from tests.python.report.conftest import synthetic_settings
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(find_chromium() is None, reason="no Chromium binary (install the Debian package `chromium` "
-                                                       "with .ci/browser-deps.sh, or set NBA_PROPS_CHROMIUM)"),
-]
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "report"
 D = synthetic.REPORT_DATE
 # page -> how many plots it must draw
 PAGES = {"index.html": 0, "performance.html": 9, "health.html": 2, "players.html": 0, "players/201.html": 1}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _require_chromium() -> None:
+    reason = browser_mod.missing_chromium_reason()
+    if reason is None:
+        return
+    if browser_mod.ci_requires_browser():
+        pytest.fail(f"CI=true but {reason}", pytrace=False)
+    pytest.skip(reason)
 
 
 @pytest.fixture(scope="module")

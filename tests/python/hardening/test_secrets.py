@@ -97,14 +97,14 @@ def test_echoed_key_is_redacted_in_errors_logs_and_tables(server, tmp_settings, 
         for e in errors:
             session.record_failure(ep.odds_events(date(2025, 3, 19)), e)
         session.finish()
-        (stored,) = con.execute("select error_message from raw.scrape_runs").fetchone()
+        (stored,) = con.fetchone("select error_message from raw.scrape_runs")
     _assert_clean(stored)
     assert "***" in stored
     records.log_step(settings, run_id="r", correlation_id="c", flow="daily", game_date=date(2025, 3, 19),
                      phase="phase1", node="land", node_type="step", started_at=None, finished_at=None,
                      status="error", error=errors[0], logged_at=settings.utcnow())
     with connect(settings) as con:
-        (logged,) = con.execute("select error_message from raw.pipeline_execution_log").fetchone()
+        (logged,) = con.fetchone("select error_message from raw.pipeline_execution_log")
     _assert_clean(logged)
     _assert_clean(caplog.text)
 

@@ -152,8 +152,8 @@ def test_a_file_whose_every_record_is_quarantined_exits_2(tmp_settings, tmp_path
     assert "every record quarantined" in out.output
     assert "landed" not in out.output.replace("raw.quarantine", "")
     with connect(tmp_settings, read_only=True) as con:
-        assert con.execute("select status from raw.scrape_runs").fetchall() == [("partial",)]
-        assert con.execute("select count(*) from raw.quarantine where reason_code = 'negative_stat'").fetchone() == (4,)
+        assert con.fetchall("select status from raw.scrape_runs") == [("partial",)]
+        assert con.fetchone("select count(*) from raw.quarantine where reason_code = 'negative_stat'") == (4,)
 
 
 def test_a_truncated_gzip_is_reported_as_truncated_gzip(tmp_settings, tmp_path, game_log):
@@ -180,9 +180,9 @@ def test_symlinks_out_of_the_given_directory_are_refused(tmp_settings, tmp_path,
     statuses = [(f.status, (f.reason or "").split(":")[0]) for f in report.files]
     assert statuses == [("rejected", "symlink_outside"), ("rejected", "symlink_outside"), ("landed", "")]
     with connect(tmp_settings, read_only=True) as con:
-        bodies = con.execute("select count(*) from raw.landed_payloads where origin like '%passwd%'").fetchone()
-        reasons = con.execute("select reason from raw.quarantine where reason_code = 'symlink_outside' "
-                              "order by reason").fetchall()
+        bodies = con.fetchone("select count(*) from raw.landed_payloads where origin like '%passwd%'")
+        reasons = con.fetchall("select reason from raw.quarantine where reason_code = 'symlink_outside' "
+                              "order by reason")
     assert bodies == (0,)  # nothing of /etc/passwd was read or stored
     assert len(reasons) == 2 and all("outside" in r[0] for r in reasons)
     assert os.path.exists("/etc/passwd")

@@ -30,12 +30,12 @@ def _land(settings, body: bytes, params: dict) -> tuple:
         result, _ = session.land(Fetched(ScrapeRequest("stats_nba", "leaguegamelog", params), body, "t",
                                          settings.utcnow()))
         session.finish()
-        rows = con.execute("select record_index, player_id, points from raw.nba_player_game_logs "
-                           "where payload_id = ? order by record_index", [result.payload_id]).fetchall()
-        quarantine = con.execute("select record_index, reason_code from raw.quarantine where payload_id = ? "
-                                 "order by record_index", [result.payload_id]).fetchall()
-        landed = con.execute("select count(*) from raw.landed_payloads where payload_id = ?",
-                             [result.payload_id]).fetchone()[0]
+        rows = con.fetchall("select record_index, player_id, points from raw.nba_player_game_logs "
+                           "where payload_id = ? order by record_index", [result.payload_id])
+        quarantine = con.fetchall("select record_index, reason_code from raw.quarantine where payload_id = ? "
+                                 "order by record_index", [result.payload_id])
+        landed = con.fetchone("select count(*) from raw.landed_payloads where payload_id = ?",
+                             [result.payload_id])[0]
     return result, rows, quarantine, landed
 
 
@@ -73,7 +73,7 @@ def test_a_stream_that_is_not_strict_json_is_parsed_whole(tmp_settings, payload,
     assert quarantine == [(150, "non_finite_number")]
     assert (result.n_records, result.n_valid, len(rows), landed) == (n, n - 1, n - 1, 1)
     with connect(tmp_settings, read_only=True) as con:  # nothing left of the stopped stream
-        assert con.execute("select count(*) from raw.nba_player_game_logs").fetchone()[0] == n - 1
+        assert con.fetchone("select count(*) from raw.nba_player_game_logs")[0] == n - 1
 
 
 def test_records_of_a_stream_killed_before_its_payload_row_are_deleted(tmp_settings, payload):
@@ -86,9 +86,9 @@ def test_records_of_a_stream_killed_before_its_payload_row_are_deleted(tmp_setti
                     "reason_code, reason, quarantined_at) values ('q', 'orphan', 'dead-run', "
                     "'nba_player_game_logs', 'x', 'x', now())")
         LandingSession(con, tmp_settings, command="test", transport="file").finish()
-        left = con.execute("select count(*) from raw.nba_player_game_logs where payload_id = 'orphan'").fetchone()
-        kept = con.execute("select count(*) from raw.nba_player_game_logs where payload_id = ?",
-                           [good[0].payload_id]).fetchone()
-        q = con.execute("select count(*) from raw.quarantine where payload_id = 'orphan'").fetchone()
+        left = con.fetchone("select count(*) from raw.nba_player_game_logs where payload_id = 'orphan'")
+        kept = con.fetchone("select count(*) from raw.nba_player_game_logs where payload_id = ?",
+                           [good[0].payload_id])
+        q = con.fetchone("select count(*) from raw.quarantine where payload_id = 'orphan'")
     assert left == (0,) and q == (0,)
     assert kept == (good[0].n_valid,)

@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 from pathlib import Path
 
+import pytest
+
 from python_jobs.config import Settings
 from tests.python.conftest import copy_warehouse, make_settings
 from tests.python.features.conftest import build_features, ingest_and_build
@@ -28,9 +30,13 @@ def _run_date(settings: Settings, day: date) -> None:
     build_features(settings, vars={"run_date": day.isoformat()})
 
 
-def test_a_later_date_run_first_changes_nothing_for_the_earlier_date(tmp_path: Path) -> None:
-    base = ingest_and_build(make_settings(tmp_path / "base"), until=DAY - timedelta(days=1))
+@pytest.fixture(scope="module")
+def base(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The 2024-25 season landed and built up to the day before DAY (read-only: copy it)."""
+    return ingest_and_build(make_settings(tmp_path_factory.mktemp("run_order_base")), until=DAY - timedelta(days=1))
 
+
+def test_a_later_date_run_first_changes_nothing_for_the_earlier_date(base: Settings, tmp_path: Path) -> None:
     alone = copy_warehouse(base, tmp_path / "alone")
     _run_date(alone, DAY)
     expected = _rows(alone, f"game_date = '{DAY}'")
@@ -44,3 +50,30 @@ def test_a_later_date_run_first_changes_nothing_for_the_earlier_date(tmp_path: P
     assert len(expected) > 300
     assert all(r["is_upcoming"] and r["actual_points"] is None for r in expected)
     _assert_same_rows(got, expected)
+
+
+def test_reconcile_finds_no_drift_after_the_next_days_run(base: Settings, tmp_path: Path) -> None:
+    """Fault-free: the run for D records its Phase 4 rows, the run for D+1 rebuilds D with its results
+    (the morning's registry guesses give way to the players who played): reconcile reports nothing.
+    A real loss (D's feature rows deleted) is still found."""
+    from python_jobs.ops import records
+    from python_jobs.ops.counts import count_phase
+    from python_jobs.ops.guard import short_write
+    from python_jobs.ops.reconcile import reconcile
+
+    settings = copy_warehouse(base, tmp_path / "reconcile")
+    for day in (DAY, DAY + timedelta(days=1)):
+        _run_date(settings, day)
+        with short_write(settings) as con:
+            n = count_phase(con, "phase4", day)
+        records.record_completion(settings, game_date=day, phase="phase4", run_id=f"run-{day}",
+                                  correlation_id="test", status="complete", row_count=n,
+                                  recorded_by="test", recorded_at=settings.utcnow())
+    rows = reconcile(settings, dates=[DAY])
+    assert [(r.phase, r.action) for r in rows] == [("phase4", "ok")], rows
+    assert rows[0].recorded_count and rows[0].actual_count  # D's rows were rebuilt, not lost
+
+    with short_write(settings) as con:
+        con.execute("delete from precompute.ml_feature_store where game_date = ?", [DAY])
+    rows = reconcile(settings, dates=[DAY], dry_run=True)
+    assert [(r.phase, r.action) for r in rows] == [("phase4", "marked_incomplete")], rows

@@ -61,6 +61,8 @@ def collect(con: duckdb.DuckDBPyConnection, game_date: date, cfg: OpsConfig) -> 
         found.alerts.append(Alert("feature_staleness", "warning", "ml_feature_store",
                                   f"{row[0]:.0%} of {row[1]} feature rows are stale", game_date))
 
+    found.alerts.extend(incomplete_box_score_alerts(con, game_date))
+
     rows = con.execute(
         "select system_id, n_players_with_line, n_players_predicted, coverage_rate, meets_slo "
         "from monitoring.monitoring_prediction_coverage where game_date = ? order by system_id", [game_date]
@@ -74,3 +76,26 @@ def collect(con: duckdb.DuckDBPyConnection, game_date: date, cfg: OpsConfig) -> 
             found.alerts.append(Alert("coverage_slo", "error", system_id, msg, game_date))
             found.slo_failures.append(msg)
     return found
+
+
+# box scores of the last days before the run date are checked (the run for D lands D-1's results;
+# a partial one can be replaced by a complete re-scrape a day or two later)
+INCOMPLETE_BOX_SCORE_LOOKBACK_DAYS = 3
+
+
+def incomplete_box_score_alerts(con: duckdb.DuckDBPyConnection, game_date: date) -> list[Alert]:
+    """One warning per team-game of the last days whose box-score rows are partial
+    (analytics.team_offense_game_summary.is_complete): it is left out of the team aggregates until
+    a complete payload replaces it."""
+    if not relation_exists(con, "analytics", "team_offense_game_summary"):
+        raise RuntimeError("analytics.team_offense_game_summary was not built: run Phase 3 first")
+    rows = con.execute(
+        "select game_id, team_tricode, game_date, n_players, team_minutes, incomplete_reason "
+        "from analytics.team_offense_game_summary where is_complete is false "
+        "and game_date between ? - cast(? as integer) and ? order by game_date, game_id, team_tricode",
+        [game_date, INCOMPLETE_BOX_SCORE_LOOKBACK_DAYS, game_date],
+    ).fetchall()
+    return [Alert("incomplete_box_score", "warning", f"{game_id} {team}",
+                  f"box score of {team} in game {game_id} ({day}) is partial ({reason}: {n} players, "
+                  f"{minutes:g} team minutes): left out of team aggregates", day)
+            for game_id, team, day, n, minutes, reason in rows]

@@ -14,7 +14,8 @@ Reason codes: ``row_shape``, ``missing_field``, ``wrong_type``, ``bad_game_id``,
 ``invalid_timestamp``, ``wrong_season``, ``unknown_team``, ``invalid_matchup``, ``invalid_value``,
 ``malformed_minutes``, ``minutes_out_of_range``, ``negative_stat``, ``stat_out_of_range``,
 ``duplicate_record``, ``null_odds``, ``odds_not_number``, ``odds_out_of_range``, ``line_not_number``,
-``line_out_of_range``, ``unknown_outcome_side`` (see docs/ingest.md).
+``line_out_of_range``, ``unknown_outcome_side`` (see docs/ingest.md); batch-level
+(:mod:`python_jobs.validation.batch`): ``game_not_in_schedule``, ``inconsistent_game``, ``duplicate_event``.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import duckdb
 import pyarrow as pa
 
 from python_jobs.errors import IngestInvariantError
+from python_jobs.validation.batch import apply_batch_checks
 from python_jobs.validation.reference import load_teams
 from python_jobs.validation.staging import FieldSpec, StageBuilder
 
@@ -385,6 +387,7 @@ def validate_and_load(con: duckdb.DuckDBPyConnection, kind: RecordKind, builder:
             from ranked
             """
         )
+        apply_batch_checks(con, kind.name, dict(kind.insert))  # batch-level rules (validation/batch.py)
         cols = ", ".join(c for c, _ in kind.insert)
         exprs = ", ".join(e for _, e in kind.insert)
         con.execute(

@@ -1,0 +1,84 @@
+"""Batch-level validation at the edge (issue #11, point 1): records that pass their own checks but
+are wrong together with the rest of their payload, the schedule, or what is already landed.
+
+Applied by :func:`python_jobs.validation.records.validate_and_load` to the checked batch (temp table
+``_checked``, alias ``c``) after the per-record checks and before loading: a failing record gets its
+reason code and is quarantined like any other (``raw.quarantine``), the rest of the payload lands.
+The SQL is static: no data is ever put into it.
+
+* ``nba_player_game_logs`` / ``game_not_in_schedule``: a game id that matches no scheduled game,
+  for a team that already has a scheduled game that date under another id (a fabricated or
+  mistyped id; real games missing from the schedule, such as the NBA Cup knockout games, have no
+  such twin and land). ``inconsistent_game``: one game id whose rows name more than two teams or
+  more than one date.
+* ``odds_player_props`` / ``duplicate_event``: the same game (home and away team) and the same
+  snapshot time already landed, or earlier in the batch, under another event id; the second copy
+  would give every (player, book, snapshot) group two main lines.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+
+
+@dataclass(frozen=True)
+class BatchCheck:
+    code: str
+    condition: str  # SQL over alias c (a still-valid row of _checked)
+    reason: str     # SQL string expression over c
+
+
+def _captured_at(insert: dict[str, str]) -> str:
+    """The snapshot time of an odds record: the loader's own expression (one rule, one place)."""
+    return insert["captured_at"].replace("snapshot_at_v", "c.snapshot_at_v").replace(
+        "market_last_update_v", "c.market_last_update_v").replace("scraped_at", "c.scraped_at")
+
+
+def batch_checks(kind_name: str, insert: dict[str, str]) -> list[BatchCheck]:
+    if kind_name == "nba_player_game_logs":
+        return [
+            BatchCheck(
+                "inconsistent_game",
+                "(select count(distinct o.team_id_v) from _checked as o where o.game_id = c.game_id "
+                " and o.reason_code is null) > 2 "
+                "or (select count(distinct o.game_date_v) from _checked as o where o.game_id = c.game_id "
+                " and o.reason_code is null) > 1",
+                "'GAME_ID ' || c.game_id || ' has rows for more than two teams or more than one date in this batch'",
+            ),
+            BatchCheck(
+                "game_not_in_schedule",
+                "not exists (select 1 from raw.nba_schedule_games as s where s.game_id = c.game_id) "
+                "and exists (select 1 from raw.nba_schedule_games as s where s.game_date = c.game_date_v "
+                " and c.team_id_v in (s.home_team_id, s.away_team_id) and s.game_id <> c.game_id)",
+                "'GAME_ID ' || c.game_id || ' is not scheduled; team ' || c.team_abbreviation || ' has another "
+                "scheduled game on ' || cast(c.game_date_v as varchar)",
+            ),
+        ]
+    if kind_name == "odds_player_props":
+        captured = _captured_at(insert)
+        return [
+            BatchCheck(
+                "duplicate_event",
+                "exists (select 1 from raw.odds_player_props as r where r.event_id <> c.event_id "
+                f" and r.home_team = c.home_team and r.away_team = c.away_team and r.captured_at = {captured}) "
+                "or exists (select 1 from _checked as o where o.reason_code is null and o.event_id < c.event_id "
+                " and o.home_team = c.home_team and o.away_team = c.away_team and "
+                f" {captured.replace('c.', 'o.')} = {captured})",
+                "'event ' || c.event_id || ': ' || c.away_team || ' at ' || c.home_team || ' with this snapshot time "
+                "is already landed under another event id'",
+            ),
+        ]
+    return []
+
+
+def apply_batch_checks(con: duckdb.DuckDBPyConnection, kind_name: str, insert: dict[str, str]) -> None:
+    """Mark the still-valid rows of ``_checked`` that fail a batch-level check (first check wins)."""
+    for check in batch_checks(kind_name, insert):
+        con.execute(
+            f"""
+            update _checked as c set reason_code = '{check.code}', reason = {check.reason}
+            where c.reason_code is null and ({check.condition})
+            """
+        )

@@ -62,6 +62,7 @@ def collect(con: duckdb.DuckDBPyConnection, game_date: date, cfg: OpsConfig) -> 
                                   f"{row[0]:.0%} of {row[1]} feature rows are stale", game_date))
 
     found.alerts.extend(incomplete_box_score_alerts(con, game_date))
+    found.alerts.extend(correction_alerts(con))
 
     rows = con.execute(
         "select system_id, n_players_with_line, n_players_predicted, coverage_rate, meets_slo "
@@ -99,3 +100,20 @@ def incomplete_box_score_alerts(con: duckdb.DuckDBPyConnection, game_date: date)
                   f"box score of {team} in game {game_id} ({day}) is partial ({reason}: {n} players, "
                   f"{minutes:g} team minutes): left out of team aggregates", day)
             for game_id, team, day, n, minutes, reason in rows]
+
+
+def correction_alerts(con: duckdb.DuckDBPyConnection) -> list[Alert]:
+    """One warning per correction to landed box scores (monitoring.monitoring_data_corrections),
+    dated with the corrected game: its grading changed, re-grade it explicitly. Alerts are
+    deduplicated by (type, subject, date), so a correction is raised once."""
+    if not relation_exists(con, "monitoring", "monitoring_data_corrections"):
+        raise RuntimeError("monitoring.monitoring_data_corrections was not built: run `dbt build --selector monitoring`")
+    rows = con.execute(
+        "select correction_id, game_id, player_name, game_date, corrected_field, old_value, new_value, "
+        "old_payload_id, new_payload_id from monitoring.monitoring_data_corrections "
+        "order by game_date, game_id, player_name, corrected_field, corrected_at"
+    ).fetchall()
+    return [Alert("data_correction", "warning", cid,
+                  f"{name} ({game_id}, {day}): {field} {old:g} -> {new:g} by payload {new_pid} "
+                  f"(was {old_pid}); grading of {day} changed: re-grade with `nba-props grade --date {day}`", day)
+            for cid, game_id, name, day, field, old, new, old_pid, new_pid in rows]

@@ -14,6 +14,11 @@ The SQL is static: no data is ever put into it.
 * ``odds_player_props`` / ``duplicate_event``: the same game (home and away team) and the same
   snapshot time already landed, or earlier in the batch, under another event id; the second copy
   would give every (player, book, snapshot) group two main lines.
+* ``odds_player_props`` / ``implausible_line``: a two-sided line (Over and Under priced: the kind
+  that can become a book's main line and move the consensus) farther than
+  max(IMPLAUSIBLE_LINE_MIN_POINTS, IMPLAUSIBLE_LINE_SHARE x median) from the median of the other
+  books' two-sided lines for the same player and event (landed or in the batch). On the bundled
+  2024-25 lines no record trips it (one-sided alternates of a ladder are not compared).
 """
 
 from __future__ import annotations
@@ -21,6 +26,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import duckdb
+
+
+IMPLAUSIBLE_LINE_MIN_POINTS = 8
+IMPLAUSIBLE_LINE_SHARE = 0.6
 
 
 @dataclass(frozen=True)
@@ -58,6 +67,16 @@ def batch_checks(kind_name: str, insert: dict[str, str]) -> list[BatchCheck]:
         ]
     if kind_name == "odds_player_props":
         captured = _captured_at(insert)
+        others_median = (
+            "(select median(x.line_points) from ("
+            " select r.line_points, r.bookmaker_key from raw.odds_player_props as r where r.event_id = c.event_id"
+            "  and r.player_name = c.player_name and r.over_price is not null and r.under_price is not null"
+            " union all"
+            " select o.line_points_v, o.bookmaker_key from _checked as o where o.event_id = c.event_id"
+            "  and o.player_name = c.player_name and o.reason_code is null"
+            "  and o.over_price_v is not null and o.under_price_v is not null"
+            ") as x where x.bookmaker_key <> c.bookmaker_key)"
+        )
         return [
             BatchCheck(
                 "duplicate_event",
@@ -68,6 +87,13 @@ def batch_checks(kind_name: str, insert: dict[str, str]) -> list[BatchCheck]:
                 f" {captured.replace('c.', 'o.')} = {captured})",
                 "'event ' || c.event_id || ': ' || c.away_team || ' at ' || c.home_team || ' with this snapshot time "
                 "is already landed under another event id'",
+            ),
+            BatchCheck(
+                "implausible_line",
+                f"c.over_price_v is not null and c.under_price_v is not null and abs(c.line_points_v - {others_median}) "
+                f"> greatest({IMPLAUSIBLE_LINE_MIN_POINTS}, {IMPLAUSIBLE_LINE_SHARE} * {others_median})",
+                f"'line ' || cast(c.line_points_v as varchar) || ' of ' || c.bookmaker_key || ' for ' || c.player_name "
+                f"|| ' is far from the other books (median ' || cast({others_median} as varchar) || ')'",
             ),
         ]
     return []

@@ -9,7 +9,7 @@ Real cases rebuilt from the bundled data:
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -24,6 +24,9 @@ DAY = date(2025, 3, 10)
 GL_PARAMS = {"Season": "2024-25", "SeasonType": "Regular Season", "PlayerOrTeam": "P",
              "DateFrom": DAY.isoformat(), "DateTo": DAY.isoformat()}
 FAKE_GAME_ID = "0022409999"
+# the consensus without latest_captured_at (a later snapshot of the event legitimately moves it)
+CONSENSUS = ("select player_id, game_id, game_date, consensus_line_points, n_books, bookmaker_keys, over_price, "
+             "under_price from analytics.player_consensus_lines order by all")
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +42,7 @@ def _query(settings: Settings, sql: str, params: list | None = None) -> list[tup
 def test_the_bundled_history_trips_no_batch_check(base: Settings) -> None:
     """The real data (NBA Cup knockout games are missing from the schedule, and land) is clean."""
     assert _query(base, "select count(*) from raw.quarantine where reason_code in "
-                  "('game_not_in_schedule', 'inconsistent_game', 'duplicate_event')") == [(0,)]
+                  "('game_not_in_schedule', 'inconsistent_game', 'duplicate_event', 'implausible_line')") == [(0,)]
     cup = _query(base, "select count(distinct game_id) from raw.nba_player_game_logs l where not exists "
                  "(select 1 from raw.nba_schedule_games s where s.game_id = l.game_id)")[0][0]
     assert cup > 0
@@ -98,3 +101,40 @@ def test_an_event_landed_again_under_a_new_id_is_quarantined(base: Settings, tmp
     assert sum(code == "duplicate_event" for _, _, code in quarantined) > 20
     run_dbt(["build", "--selector", "phase2"], settings)
     assert main_line_groups() == before and before[0][1] == 0
+
+
+def test_a_line_far_from_the_other_books_is_quarantined(base: Settings, tmp_path: Path) -> None:
+    """The 14.5 -> 0.25 case: a later snapshot of a real event in which one book's two-sided line for
+    one player is 0.25. That record is quarantined; the consensus lines do not move."""
+    from python_jobs.dbt_runner import run_dbt
+    from python_jobs.landing import read_body
+
+    settings = copy_warehouse(base, tmp_path / "implausible")
+    with duckdb.connect(str(settings.database_path)) as con:
+        payload_id, params = con.execute(
+            "select p.payload_id, p.params_json from raw.landed_payloads p where p.endpoint = 'event_odds' "
+            "and p.duplicate_of_payload_id is null and (select count(distinct r.bookmaker_key) from "
+            "raw.odds_player_props r where r.payload_id = p.payload_id) >= 3 "
+            "order by p.scraped_at desc, p.payload_id limit 1").fetchone()
+        body = read_body(con, payload_id)
+    run_dbt(["run", "--select", "tag:phase2", "player_prop_lines_resolved", "team_game_context",
+             "player_consensus_lines", "+player_consensus_lines"], settings)
+    before = _query(settings, CONSENSUS)
+    event = json.loads(body)
+    inner = event.get("data", event)
+    outcomes = inner["bookmakers"][0]["markets"][0]["outcomes"]
+    player = outcomes[0]["description"]
+    pair = [o for o in outcomes if o["description"] == player and o["point"] == outcomes[0]["point"]]
+    assert {o["name"] for o in pair} == {"Over", "Under"}
+    for o in pair:
+        o["point"] = 0.25
+    # a later snapshot of the same event (historical payloads carry it as "timestamp")
+    assert "timestamp" in event
+    later = datetime.fromisoformat(event["timestamp"].replace("Z", "+00:00")) + timedelta(minutes=5)
+    event["timestamp"] = later.strftime("%Y-%m-%dT%H:%M:%SZ")
+    result, quarantined, valid = land_one(settings, "odds_api", "event_odds", json.loads(params), dumps(event))
+    close_connections()
+    assert [code for _, _, code in quarantined if code == "implausible_line"] == ["implausible_line"]
+    assert valid > 0
+    run_dbt(["build", "--select", "tag:phase2", "player_consensus_lines", "+player_consensus_lines"], settings)
+    assert _query(settings, CONSENSUS) == before

@@ -27,7 +27,6 @@ from dataclasses import dataclass
 
 import duckdb
 
-
 IMPLAUSIBLE_LINE_MIN_POINTS = 8
 IMPLAUSIBLE_LINE_SHARE = 0.6
 

@@ -14,6 +14,19 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- As of the run date's morning (issue #11 point 6): `flag` (a game's "played" / "final") is taken
+    as true only for games strictly before var run_date. A run for D then builds the rows and
+    features of D from what was known on D's morning even when the warehouse already holds D's
+    box scores (a later date was run first, or concurrently): same players, same values, no
+    labels. Without run_date (full builds, backfills of history) the flag is unchanged. -#}
+{% macro known_as_of_run_date(flag, game_date) -%}
+    {%- if var('run_date', none) -%}
+        ({{ flag }} and {{ game_date }} < {{ features_reference_date() }})
+    {%- else -%}
+        {{ flag }}
+    {%- endif -%}
+{%- endmacro %}
+
 {#- The first game date an incremental run recomputes. Full builds: everything. Incremental
     builds: features_rebuild_from when set, else (latest game date of {{ this }} that satisfies
     `played_condition`) minus features_incremental_lookback_days. The incremental models are

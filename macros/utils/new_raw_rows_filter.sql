@@ -14,3 +14,11 @@
         1 = 1
     {%- endif -%}
 {%- endmacro %}
+
+{#- Records of retracted payloads (raw.payload_retractions, `nba-props retract`) never reach
+    staging. Use inside a `where` on a raw source with a payload_id column. -#}
+{% macro not_retracted(payload_id_column='payload_id') -%}
+    {{ payload_id_column }} not in (
+        select retracted.payload_id from {{ source('ingest', 'payload_retractions') }} as retracted
+    )
+{%- endmacro %}

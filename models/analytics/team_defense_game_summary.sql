@@ -41,6 +41,7 @@ paired as (
         defending.is_home,
         defending.game_date,
         defending.pace,
+        defending.is_complete,
         defending.team_minutes,
         attacking.points as points_allowed,
         attacking.possessions as opponent_possessions,
@@ -73,6 +74,7 @@ final as (
 
         -- booleans
         is_home,
+        is_complete,
 
         -- dates
         game_date,
@@ -87,7 +89,7 @@ final as (
         opponent_turnovers,
         opponent_effective_field_goal_pct,
         pace,
-        100.0 * points_allowed / nullif(opponent_possessions, 0) as defensive_rating,
+        case when is_complete then 100.0 * points_allowed / nullif(opponent_possessions, 0) end as defensive_rating,
         opponent_three_pointers_attempted * 1.0
         / nullif(opponent_field_goals_attempted, 0) as opponent_three_point_attempt_rate,
         opponent_free_throws_attempted * 1.0

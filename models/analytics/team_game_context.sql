@@ -60,8 +60,13 @@ all_team_games as (
         coalesce(played.season_type, scheduled.season_type) as season_type,
         coalesce(played.game_date, scheduled.game_date) as game_date,
         scheduled.tip_at,
-        played.game_id is not null as is_played,
-        coalesce(scheduled.is_final, false) or played.game_id is not null as is_final
+        -- as known on the run date's morning (a later run may already have landed these results)
+        {{ known_as_of_run_date('played.game_id is not null', 'coalesce(played.game_date, scheduled.game_date)') }}
+            as is_played,
+        {{ known_as_of_run_date(
+            '(coalesce(scheduled.is_final, false) or played.game_id is not null)',
+            'coalesce(played.game_date, scheduled.game_date)'
+        ) }} as is_final
     from team_offense as played
     full outer join scheduled_team_games as scheduled
         on

@@ -11,7 +11,12 @@
     player_game_summary (the bundled data has no team box score table). Possessions are the
     usual estimate FGA + 0.44*FTA - OREB + TOV; pace = possessions per 48 minutes, averaged over
     both teams. Incremental: games with player rows newer than this table's newest
-    source_scraped_at are recomputed. -#}
+    source_scraped_at are recomputed.
+    Completeness (issue #11 point 3): a team-game whose rows are partial (a partial or mid-game
+    LeagueGameLog: fewer than var box_score_min_players players, or team minutes below
+    var box_score_min_team_minutes of the 240 a game has) or whose opponent's rows are partial or
+    missing gets is_complete = false and an incomplete_reason; its pace and rating are null, and the
+    team aggregates (team_defense_profile) leave it out. The monitoring raises an alert for it. -#}
 
 with
 
@@ -77,12 +82,28 @@ paired as (
         team.*,
         opponent.possessions as opponent_possessions,
         opponent.points as opponent_points,
-        opponent.team_minutes as opponent_team_minutes
+        opponent.team_minutes as opponent_team_minutes,
+        opponent.n_players as opponent_n_players
     from with_possessions as team
     left join with_possessions as opponent
         on
             team.game_id = opponent.game_id
             and team.team_id <> opponent.team_id
+),
+
+flagged as (
+    select
+        paired.*,
+        case
+            when paired.n_players < {{ var('box_score_min_players') }} then 'too_few_players'
+            when paired.team_minutes < {{ var('box_score_min_team_minutes') }} then 'team_minutes_too_low'
+            when paired.opponent_n_players is null then 'opponent_rows_missing'
+            when
+                paired.opponent_n_players < {{ var('box_score_min_players') }}
+                or paired.opponent_team_minutes < {{ var('box_score_min_team_minutes') }}
+                then 'opponent_rows_incomplete'
+        end as incomplete_reason
+    from paired
 ),
 
 final as (
@@ -97,9 +118,12 @@ final as (
         season,
         season_type,
 
+        incomplete_reason,
+
         -- booleans
         is_home,
         points > opponent_points as is_win,
+        incomplete_reason is null as is_complete,
 
         -- dates
         game_date,
@@ -121,16 +145,18 @@ final as (
         turnovers,
         possessions,
         opponent_possessions,
-        48.0 * ((possessions + coalesce(opponent_possessions, possessions)) / 2.0)
-        / nullif(team_minutes / 5.0, 0) as pace,
-        100.0 * points / nullif(possessions, 0) as offensive_rating,
+        case
+            when incomplete_reason is null
+                then 48.0 * ((possessions + opponent_possessions) / 2.0) / nullif(team_minutes / 5.0, 0)
+        end as pace,
+        case when incomplete_reason is null then 100.0 * points / nullif(possessions, 0) end as offensive_rating,
         three_pointers_attempted * 1.0 / nullif(field_goals_attempted, 0) as three_point_attempt_rate,
         free_throws_attempted * 1.0 / nullif(field_goals_attempted, 0) as free_throw_attempt_rate,
         (field_goals_made + 0.5 * three_pointers_made) / nullif(field_goals_attempted, 0) as effective_field_goal_pct,
 
         -- timestamps
         source_scraped_at
-    from paired
+    from flagged
 )
 
 select * from final

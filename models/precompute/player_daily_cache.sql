@@ -54,7 +54,10 @@ played_rows as (
         1 as source_priority
     from player_games
     cross join bounds
-    where player_games.game_date >= bounds.refresh_from_date
+    where
+        player_games.game_date >= bounds.refresh_from_date
+        -- players who played on or after the run date were not known on its morning
+        and {{ known_as_of_run_date('true', 'player_games.game_date') }}
 ),
 
 roster_rows as (

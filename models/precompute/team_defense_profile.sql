@@ -45,6 +45,14 @@ scoped_seasons as (
 ),
 
 -- points each team allowed per game to opposing players of each role
+-- games whose box score is complete on both sides: partial ones stay out of every aggregate
+-- (as if unplayed; team_offense_game_summary.is_complete; null = built before the flag existed)
+complete_games as (
+    select distinct game_id
+    from team_offense
+    where is_complete is not false
+),
+
 role_points as (
     select
         game_id,
@@ -53,7 +61,9 @@ role_points as (
         sum(case when minutes_rank_in_team between 3 and 5 then points else 0 end) as points_allowed_to_starter,
         sum(case when minutes_rank_in_team >= 6 then points else 0 end) as points_allowed_to_bench
     from player_games
-    where season in (select scoped_seasons.season from scoped_seasons)
+    where
+        season in (select scoped_seasons.season from scoped_seasons)
+        and game_id in (select complete_games.game_id from complete_games)
     group by game_id, opponent_team_id
 ),
 
@@ -81,10 +91,12 @@ team_game_rows as (
         on
             team_games.game_id = team_defense.game_id
             and team_games.team_id = team_defense.team_id
+            and team_defense.is_complete is not false
     left join team_offense
         on
             team_games.game_id = team_offense.game_id
             and team_games.team_id = team_offense.team_id
+            and team_offense.is_complete is not false
     left join role_points
         on
             team_games.game_id = role_points.game_id

@@ -15,6 +15,7 @@ class Counted:
     table: str
     date_sql: str          # expression giving the game date of a row (from this allowlist only)
     offset_days: int = 0   # the run for D produces rows for D + offset (box scores: D-1)
+    measure_sql: str = "count(*)"  # what is counted (from this allowlist only)
 
 
 PHASE_OUTPUTS: dict[str, list[Counted]] = {
@@ -33,7 +34,10 @@ PHASE_OUTPUTS: dict[str, list[Counted]] = {
         Counted("analytics", "player_game_summary", "game_date", -1),
         Counted("analytics", "player_consensus_lines", "game_date"),
     ],
-    "phase4": [Counted("precompute", "ml_feature_store", "game_date")],
+    # A date's feature rows are rebuilt by later runs when its results land (labels; the players who
+    # played replace the morning's registry guesses), so their number changes by design. What the
+    # run for D produced and must keep is a feature row set for every team of D's slate.
+    "phase4": [Counted("precompute", "ml_feature_store", "game_date", measure_sql="count(distinct team_id)")],
     "phase5": [Counted("predictions", "player_prop_predictions", "game_date")],
     "phase6": [Counted("grading", "prediction_accuracy", "game_date", -1)],
 }
@@ -52,6 +56,6 @@ def count_phase(con: Warehouse, phase: str, game_date: date) -> int | None:
             return None
         day = game_date + timedelta(days=c.offset_days)
         total += con.fetchone(
-            f'select count(*) from "{c.schema}"."{c.table}" where {c.date_sql} = ?', [day]
+            f'select {c.measure_sql} from "{c.schema}"."{c.table}" where {c.date_sql} = ?', [day]
         )[0]
     return int(total)

@@ -5,7 +5,7 @@ the daily run end non-zero."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from python_jobs.ops.config import OpsConfig
 from python_jobs.ops.counts import relation_exists
@@ -60,6 +60,9 @@ def collect(con: Warehouse, game_date: date, cfg: OpsConfig) -> MonitoringFindin
         found.alerts.append(Alert("feature_staleness", "warning", "ml_feature_store",
                                   f"{row[0]:.0%} of {row[1]} feature rows are stale", game_date))
 
+    found.alerts.extend(incomplete_box_score_alerts(con, game_date))
+    found.alerts.extend(correction_alerts(con))
+
     rows = con.fetchall(
         "select system_id, n_players_with_line, n_players_predicted, coverage_rate, meets_slo "
         "from monitoring.monitoring_prediction_coverage where game_date = ? order by system_id", [game_date]
@@ -73,3 +76,43 @@ def collect(con: Warehouse, game_date: date, cfg: OpsConfig) -> MonitoringFindin
             found.alerts.append(Alert("coverage_slo", "error", system_id, msg, game_date))
             found.slo_failures.append(msg)
     return found
+
+
+# box scores of the last days before the run date are checked (the run for D lands D-1's results;
+# a partial one can be replaced by a complete re-scrape a day or two later)
+INCOMPLETE_BOX_SCORE_LOOKBACK_DAYS = 3
+
+
+def incomplete_box_score_alerts(con: Warehouse, game_date: date) -> list[Alert]:
+    """One warning per team-game of the last days whose box-score rows are partial
+    (analytics.team_offense_game_summary.is_complete): it is left out of the team aggregates until
+    a complete payload replaces it."""
+    if not relation_exists(con, "analytics", "team_offense_game_summary"):
+        raise RuntimeError("analytics.team_offense_game_summary was not built: run Phase 3 first")
+    rows = con.fetchall(
+        "select game_id, team_tricode, game_date, n_players, team_minutes, incomplete_reason "
+        "from analytics.team_offense_game_summary where is_complete is false "
+        "and game_date between ? and ? order by game_date, game_id, team_tricode",
+        [game_date - timedelta(days=INCOMPLETE_BOX_SCORE_LOOKBACK_DAYS), game_date],
+    )
+    return [Alert("incomplete_box_score", "warning", f"{game_id} {team}",
+                  f"box score of {team} in game {game_id} ({day}) is partial ({reason}: {n} players, "
+                  f"{minutes:g} team minutes): left out of team aggregates", day)
+            for game_id, team, day, n, minutes, reason in rows]
+
+
+def correction_alerts(con: Warehouse) -> list[Alert]:
+    """One warning per correction to landed box scores (monitoring.monitoring_data_corrections),
+    dated with the corrected game: its grading changed, re-grade it explicitly. Alerts are
+    deduplicated by (type, subject, date), so a correction is raised once."""
+    if not relation_exists(con, "monitoring", "monitoring_data_corrections"):
+        raise RuntimeError("monitoring.monitoring_data_corrections was not built: run `dbt build --selector monitoring`")
+    rows = con.fetchall(
+        "select correction_id, game_id, player_name, game_date, corrected_field, old_value, new_value, "
+        "old_payload_id, new_payload_id from monitoring.monitoring_data_corrections "
+        "order by game_date, game_id, player_name, corrected_field, corrected_at"
+    )
+    return [Alert("data_correction", "warning", cid,
+                  f"{name} ({game_id}, {day}): {field} {old:g} -> {new:g} by payload {new_pid} "
+                  f"(was {old_pid}); grading of {day} changed: re-grade with `nba-props grade --date {day}`", day)
+            for cid, game_id, name, day, field, old, new, old_pid, new_pid in rows]

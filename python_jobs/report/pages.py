@@ -626,6 +626,20 @@ def build_health(wh: Warehouse, report_date: date, now: datetime) -> dict:
         s.notes.append(missing(wh, "mon_feature_staleness"))
     sections.append(s)
 
+    s = Section(title="Corrections to landed box scores")
+    if wh.has_columns("mon_data_corrections", "game_date", "corrected_field"):
+        corr = wh.select("mon_data_corrections", ["game_date", "game_id", "player_name", "corrected_field",
+                                                  "old_value", "new_value", "old_payload_id", "new_payload_id",
+                                                  "corrected_at"], order_by="corrected_at desc")
+        if corr.empty:
+            s.notes.append("No landed box-score value was changed by a later payload.")
+        else:
+            s.notes.append("Each row changed the grading of its date: re-grade it with `nba-props grade --date D`.")
+            s.tables.append(frame_table(corr, {}))
+    else:
+        s.notes.append(missing(wh, "mon_data_corrections"))
+    sections.append(s)
+
     s = Section(title="Last run of each phase")
     if wh.exists("mon_phase_completion") and wh.has_columns("mon_phase_completion", "game_date"):
         pc = wh.select("mon_phase_completion", ["phase", "completion_status", "row_count", "recorded_by",

@@ -43,6 +43,7 @@ RELATIONS: dict[str, tuple[str, str]] = {
     "mon_source_arrivals": ("monitoring", "monitoring_source_arrivals"),
     "mon_feature_staleness": ("monitoring", "monitoring_feature_staleness"),
     "mon_phase_completion": ("monitoring", "monitoring_phase_completion"),
+    "mon_data_corrections": ("monitoring", "monitoring_data_corrections"),
     "mon_coverage": ("monitoring", "monitoring_prediction_coverage"),
 }
 # schemas whose every table is shown as-is on the data-health page (names read from the catalog)

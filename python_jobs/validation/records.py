@@ -20,7 +20,9 @@ Reason codes: ``row_shape``, ``missing_field``, ``wrong_type``, ``bad_game_id``,
 ``line_out_of_range``, ``unknown_outcome_side``, ``field_too_long``, ``invalid_characters`` (NUL or a
 bidirectional override/isolate U+202A-U+202E, U+2066-U+2069), ``future_date`` (a box score dated
 after the run's US/Eastern date), ``line_after_tip`` (a line whose snapshot is after the tip); set by
-the parsers: ``non_finite_number`` (NaN/Infinity token) (see docs/ingest.md).
+the parsers: ``non_finite_number`` (NaN/Infinity token) (see docs/ingest.md); batch-level
+(:mod:`python_jobs.validation.batch`): ``game_not_in_schedule``, ``inconsistent_game``,
+``duplicate_event``, ``implausible_line``.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ import duckdb
 import pyarrow as pa
 
 from python_jobs.errors import IngestInvariantError
+from python_jobs.validation.batch import apply_batch_checks, load_landed_context
 from python_jobs.validation.reference import load_teams
 from python_jobs.validation.staging import FieldSpec, StageBuilder
 from python_jobs.warehouse.base import Warehouse
@@ -454,6 +457,9 @@ def validate_and_load(con: Warehouse, kind: RecordKind, builder: StageBuilder,
             from ranked
             """
         )
+        # batch-level rules (validation/batch.py), against what is already landed
+        load_landed_context(con, mem, kind.name, dict(kind.insert))
+        apply_batch_checks(mem, kind.name, dict(kind.insert))
         items = ", ".join(f"{e} as {c}" for c, e in kind.insert)
         valid = mem.sql(
             f"""

@@ -152,9 +152,9 @@ RAW_TABLES: dict[str, str] = {
 
 def all_raw_tables() -> dict[str, str]:
     """Phase 1 tables plus the ones other areas declare in their own DDL modules."""
-    from python_jobs.warehouse import ddl_ml, ddl_ops
+    from python_jobs.warehouse import ddl_corrections, ddl_ml, ddl_ops
 
-    return {**RAW_TABLES, **ddl_ml.RAW_TABLES, **ddl_ops.RAW_TABLES}
+    return {**RAW_TABLES, **ddl_ml.RAW_TABLES, **ddl_ops.RAW_TABLES, **ddl_corrections.RAW_TABLES}
 
 
 def ensure_raw_schema(con: Warehouse) -> None:

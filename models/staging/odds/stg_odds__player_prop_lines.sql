@@ -11,7 +11,7 @@ with
 
 source_rows as (
     select * from {{ source('odds', 'player_props') }}
-    where {{ new_raw_rows_filter() }}
+    where {{ new_raw_rows_filter() }} and {{ not_retracted() }}
 ),
 
 team_aliases as (

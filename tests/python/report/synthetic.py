@@ -222,6 +222,11 @@ def build(path: Path, *, drop: Iterable[str] = (), empty_day: bool = False) -> P
              {"checked_relation": "staging.stg_nba__player_game_logs", "natural_key": "game_id, player_id",
               "is_present": True, "has_duplicates": False, "n_rows": len(games), "n_duplicate_keys": 0,
               "n_duplicate_rows": 0, "checked_at": NOW}])
+        tables[("monitoring", "monitoring_data_corrections")] = pd.DataFrame(
+            [{"correction_id": "c1", "game_id": "0022400901", "player_id": 1, "old_payload_id": "p-old",
+              "new_payload_id": "p-new", "corrected_entity": "box_score", "corrected_field": "points",
+              "player_name": "Synthetic Player", "game_date": REPORT_DATE - timedelta(days=1), "old_value": 4.0,
+              "new_value": 24.0, "corrected_at": NOW}])
         tables[("monitoring", "monitoring_source_arrivals")] = pd.DataFrame(
             [{"source_name": "nba_box_scores", "game_date": REPORT_DATE, "is_missing": False, "is_late": False,
               "minutes_after_expected": 5, "tier": "full", "expected_at": NOW - timedelta(hours=6),

@@ -113,7 +113,7 @@ def load_landed_context(wh: Warehouse, mem: duckdb.DuckDBPyConnection, kind_name
     if kind_name == "nba_player_game_logs":
         games, dates = mem.execute(
             "select list(distinct game_id), list(distinct game_date_v) from _checked where reason_code is null"
-        ).fetchone()
+        ).fetchall()[0]
         rows = wh.fetch_arrow(
             "select game_id, game_date, home_team_id, away_team_id from raw.nba_schedule_games "
             "where game_id in (select unnest(?)) or game_date in (select unnest(?))",
@@ -124,7 +124,7 @@ def load_landed_context(wh: Warehouse, mem: duckdb.DuckDBPyConnection, kind_name
     elif kind_name == "odds_player_props":
         events, captured = mem.execute(
             f"select list(distinct c.event_id), list(distinct {_captured_at(insert)}) from _checked as c "
-            "where c.reason_code is null").fetchone()
+            "where c.reason_code is null").fetchall()[0]
         rows = wh.fetch_arrow(
             "select event_id, home_team, away_team, captured_at, player_name, bookmaker_key, line_points, "
             "over_price, under_price from raw.odds_player_props "

@@ -14,6 +14,7 @@ import duckdb
 import pytest
 
 from python_jobs.config import Settings
+from python_jobs.warehouse.connection import connect
 from tests.python.conftest import copy_warehouse, make_settings
 from tests.python.features.conftest import ingest_and_build
 from tests.python.ingest._ingest_helpers import close_connections, dumps, land_one, replay_game_log
@@ -93,7 +94,8 @@ def test_partial_box_score_is_flagged_left_out_and_alerted(base: Settings, tmp_p
                              "from analytics.team_offense_game_summary where game_date = ? and game_id <> ?",
                              [DAY, game_id]).fetchone()
         assert others[0] > 0 and others[0] == others[1]
-        alerts = incomplete_box_score_alerts(con, DAY + timedelta(days=1))
+    with connect(partial, read_only=True) as wh:
+        alerts = incomplete_box_score_alerts(wh, DAY + timedelta(days=1))
     assert sorted((a.alert_type, a.game_date) for a in alerts) == [("incomplete_box_score", DAY)] * 2
     assert any("too_few_players: 3 players" in a.message for a in alerts)
 

@@ -16,6 +16,7 @@ import duckdb
 import pytest
 
 from python_jobs.config import Settings
+from python_jobs.warehouse.connection import connect
 from tests.python.conftest import copy_warehouse, make_settings
 from tests.python.features.conftest import ingest_and_build
 from tests.python.ingest._ingest_helpers import close_connections, dumps, land_one, replay_game_log
@@ -77,11 +78,11 @@ def test_an_event_landed_again_under_a_new_id_is_quarantined(base: Settings, tmp
     from python_jobs.landing import read_body
 
     settings = copy_warehouse(base, tmp_path / "dup_event")
-    with duckdb.connect(str(settings.database_path)) as con:
-        payload_id, params = con.execute(
+    with connect(settings) as con:
+        payload_id, params = con.fetchone(
             "select p.payload_id, p.params_json from raw.landed_payloads p where p.endpoint = 'event_odds' "
             "and p.duplicate_of_payload_id is null and (select count(*) from raw.odds_player_props r "
-            "where r.payload_id = p.payload_id) > 20 order by p.scraped_at desc, p.payload_id limit 1").fetchone()
+            "where r.payload_id = p.payload_id) > 20 order by p.scraped_at desc, p.payload_id limit 1")
         body = read_body(con, payload_id)
     event = json.loads(body)
     inner = event.get("data", event)  # historical snapshots wrap the event: {"timestamp", "data"}
@@ -110,12 +111,12 @@ def test_a_line_far_from_the_other_books_is_quarantined(base: Settings, tmp_path
     from python_jobs.landing import read_body
 
     settings = copy_warehouse(base, tmp_path / "implausible")
-    with duckdb.connect(str(settings.database_path)) as con:
-        payload_id, params = con.execute(
+    with connect(settings) as con:
+        payload_id, params = con.fetchone(
             "select p.payload_id, p.params_json from raw.landed_payloads p where p.endpoint = 'event_odds' "
             "and p.duplicate_of_payload_id is null and (select count(distinct r.bookmaker_key) from "
             "raw.odds_player_props r where r.payload_id = p.payload_id) >= 3 "
-            "order by p.scraped_at desc, p.payload_id limit 1").fetchone()
+            "order by p.scraped_at desc, p.payload_id limit 1")
         body = read_body(con, payload_id)
     run_dbt(["run", "--select", "tag:phase2", "player_prop_lines_resolved", "team_game_context",
              "player_consensus_lines", "+player_consensus_lines"], settings)

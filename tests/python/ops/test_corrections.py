@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 
 from python_jobs.config import Settings
+from python_jobs.warehouse.connection import connect
 from tests.python.conftest import copy_warehouse
 from tests.python.ingest._ingest_helpers import close_connections, dumps, land_one, replay_game_log
 from tests.python.ops.test_retract import DAY, GL_PARAMS, base  # noqa: F401 - the shared fixture
@@ -51,8 +52,8 @@ def test_a_reimport_changing_points_from_4_to_24_is_recorded_and_alerted(base: S
     # exactly the changed key, old -> new, both payloads; the unchanged re-imported rows are not corrections
     assert _corrections(settings) == [(row[h["GAME_ID"]], row[h["PLAYER_ID"]], "points", 4.0, 24.0,
                                        original_payload, result.payload_id, DAY)]
-    with duckdb.connect(str(settings.database_path), read_only=True) as con:
-        alerts = correction_alerts(con)
+    with connect(settings, read_only=True) as wh:
+        alerts = correction_alerts(wh)
     assert [(a.alert_type, a.game_date) for a in alerts] == [("data_correction", DAY)]
     assert "points 4 -> 24" in alerts[0].message and f"nba-props grade --date {DAY}" in alerts[0].message
 

@@ -14,16 +14,16 @@ from python_jobs.warehouse.schema import ensure_raw_schema
 
 @contextmanager
 def connect(settings: Settings | None = None, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Open the warehouse, creating the raw schema on first write."""
+    """Open the warehouse, creating the raw layer (through dbt) first when it is missing."""
     settings = settings or get_settings()
     path: Path = settings.database_path
     path.parent.mkdir(parents=True, exist_ok=True)
+    if not read_only:
+        ensure_raw_schema(settings=settings)  # dbt creates the raw layer before the file is opened
     con = duckdb.connect(str(path), read_only=read_only)
     try:
         con.execute("set timezone = 'UTC'")
         con.execute(f"set threads = {int(settings.threads)}")
-        if not read_only:
-            ensure_raw_schema(con)
         yield con
     finally:
         con.close()

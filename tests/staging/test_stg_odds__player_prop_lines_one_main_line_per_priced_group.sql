@@ -3,7 +3,7 @@
 with
 
 prop_lines as (
-    select * from {{ ref('stg_odds__player_prop_lines') }}
+    select * from {{ get_where_subquery(ref('stg_odds__player_prop_lines')) }}
 ),
 
 line_groups as (

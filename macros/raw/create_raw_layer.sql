@@ -1,3 +1,4 @@
+-- noqa: disable=LT02
 {#- The raw layer (the tables the Python jobs land into and dbt reads as sources) is defined ONCE:
     the source YAML (schema `raw`) lists every column with a neutral `data_type` (string, integer,
     bigint, double, date, timestamp, bytes, boolean), its `constraints` (not_null, primary_key) and,
@@ -7,17 +8,17 @@
     `dbt run-operation create_raw_layer`; python_jobs.warehouse.schema.ensure_raw_schema runs the
     run-operation. Cheap when the layer exists: one listing query per raw schema, no DDL. -#}
 
-{% macro raw_layer_tables() %}
+{% macro raw_layer_tables() -%}
     {#- every source table of the raw schema (graph nodes), in a stable order -#}
     {%- set tables = [] -%}
     {%- for node in graph.sources.values() if node.schema == 'raw' -%}
         {%- do tables.append(node) -%}
     {%- endfor -%}
     {{ return(tables | sort(attribute='identifier')) }}
-{% endmacro %}
+{%- endmacro %}
 
 
-{% macro create_raw_layer() %}
+{% macro create_raw_layer() -%}
     {%- if not execute -%}
         {{ return('') }}
     {%- endif -%}
@@ -51,79 +52,79 @@
         {{ log("nba_props: created raw tables " ~ (created | join(', ')), info=true) }}
     {%- endif -%}
     {{ return('') }}
-{% endmacro %}
+{%- endmacro %}
 
 
-{% macro raw_existing_tables(schema_relation) %}
+{% macro raw_existing_tables(schema_relation) -%}
     {#- lower-cased names of the tables in a schema (empty when the schema does not exist): one query -#}
     {{ return(adapter.dispatch('raw_existing_tables', 'nba_props')(schema_relation)) }}
-{% endmacro %}
+{%- endmacro %}
 
 
-{% macro default__raw_existing_tables(schema_relation) %}
+{% macro default__raw_existing_tables(schema_relation) -%}
     {%- set query -%}
         select lower(table_name) as table_name from information_schema.tables
         where lower(table_catalog) = lower('{{ schema_relation.database }}')
             and lower(table_schema) = lower('{{ schema_relation.schema }}')
     {%- endset -%}
     {{ return(run_query(query).columns[0].values() | list) }}
-{% endmacro %}
+{%- endmacro %}
 
 
-{% macro bigquery__raw_existing_tables(schema_relation) %}
+{% macro bigquery__raw_existing_tables(schema_relation) -%}
     {#- one tables.list API call; a missing dataset lists nothing -#}
     {%- set names = [] -%}
     {%- for relation in adapter.list_relations_without_caching(schema_relation) -%}
         {%- do names.append(relation.identifier | lower) -%}
     {%- endfor -%}
     {{ return(names) }}
-{% endmacro %}
+{%- endmacro %}
 
 
-{% macro raw_table_ddl(relation, node) %}
+{% macro raw_table_ddl(relation, node) -%}
     {{ return(adapter.dispatch('raw_table_ddl', 'nba_props')(relation, node)) }}
-{% endmacro %}
+{%- endmacro %}
 
 
-{% macro raw_column_type(neutral_type) %}
+{% macro raw_column_type(neutral_type) -%}
     {{ return(adapter.dispatch('raw_column_type', 'nba_props')(neutral_type)) }}
-{% endmacro %}
+{%- endmacro %}
 
 
-{% macro raw_column_has(column, constraint_type) %}
+{% macro raw_column_has(column, constraint_type) -%}
     {#- true when the column declares a constraint of that type (not_null, primary_key) -#}
     {{ return(column.constraints | selectattr('type', 'equalto', constraint_type) | list | length > 0) }}
-{% endmacro %}
+{%- endmacro %}
 
 
-{% macro raw_type_error(neutral_type) %}
+{% macro raw_type_error(neutral_type) -%}
     {{ exceptions.raise_compiler_error(
         "raw layer: unknown data_type '" ~ neutral_type ~ "' (use string, integer, bigint, double, date, timestamp, bytes, boolean)"
     ) }}
-{% endmacro %}
+{%- endmacro %}
 
 
-{% macro default__raw_column_type(neutral_type) %}
+{% macro default__raw_column_type(neutral_type) -%}
     {%- set types = {
         'string': 'varchar', 'integer': 'integer', 'bigint': 'bigint', 'double': 'double',
         'date': 'date', 'timestamp': 'timestamptz', 'bytes': 'blob', 'boolean': 'boolean'
     } -%}
     {%- if neutral_type not in types -%}{{ nba_props.raw_type_error(neutral_type) }}{%- endif -%}
     {{ return(types[neutral_type]) }}
-{% endmacro %}
+{%- endmacro %}
 
 
-{% macro bigquery__raw_column_type(neutral_type) %}
+{% macro bigquery__raw_column_type(neutral_type) -%}
     {%- set types = {
         'string': 'STRING', 'integer': 'INT64', 'bigint': 'INT64', 'double': 'FLOAT64',
         'date': 'DATE', 'timestamp': 'TIMESTAMP', 'bytes': 'BYTES', 'boolean': 'BOOL'
     } -%}
     {%- if neutral_type not in types -%}{{ nba_props.raw_type_error(neutral_type) }}{%- endif -%}
     {{ return(types[neutral_type]) }}
-{% endmacro %}
+{%- endmacro %}
 
 
-{% macro default__raw_table_ddl(relation, node) %}
+{% macro default__raw_table_ddl(relation, node) -%}
     {#- DuckDB (and default): not null and primary key enforced; no physical layout -#}
     {%- set columns = [] -%}
     {%- for column in node.columns.values() -%}
@@ -134,10 +135,10 @@
         ) -%}
     {%- endfor -%}
     {{ return('create table if not exists ' ~ relation ~ ' (' ~ (columns | join(', ')) ~ ')') }}
-{% endmacro %}
+{%- endmacro %}
 
 
-{% macro bigquery__raw_table_ddl(relation, node) %}
+{% macro bigquery__raw_table_ddl(relation, node) -%}
     {#- BigQuery: columns NULLABLE (nullability is enforced at the edge and by the source tests, so
         load jobs never fail on a REQUIRED-mode mismatch; primary keys are not enforced by BigQuery);
         partitioned by day on meta.raw_layout.partition_by, clustered, require_partition_filter -#}
@@ -152,7 +153,9 @@
     {%- if layout.get('partition_by') -%}
         {%- set column = layout['partition_by'] -%}
         {%- if column not in types -%}
-            {{ exceptions.raise_compiler_error("raw layer: " ~ node.identifier ~ " partitions on unknown column " ~ column) }}
+            {{ exceptions.raise_compiler_error(
+                "raw layer: " ~ node.identifier ~ " partitions on unknown column " ~ column
+            ) }}
         {%- endif -%}
         {%- do ddl.append('partition by ' ~ ('date(' ~ column ~ ')' if types[column] == 'timestamp' else column)) -%}
     {%- endif -%}
@@ -163,4 +166,4 @@
         {%- do ddl.append('options (require_partition_filter = true)') -%}
     {%- endif -%}
     {{ return(ddl | join('\n')) }}
-{% endmacro %}
+{%- endmacro %}

@@ -1,3 +1,4 @@
+-- noqa: disable=LT02
 {#- The incremental filter of the staging models: on an incremental run, keep only the raw rows
     landed after the newest row already merged (raw tables are append-only and `scraped_at` is
     the landing wall clock, so this is "new payloads only"). The cost of a run is the size of the

@@ -1,7 +1,8 @@
+-- noqa: disable=LT02
 {#- THE run window: the game dates a daily (incremental) run may touch. One rule for the MERGE
     target predicates (BigQuery) and the data tests' partition filters (both engines). -#}
 
-{% macro run_window_start() %}
+{% macro run_window_start() -%}
     {#- First game date (ISO text) of the run's window: var run_date minus var
         incremental_window_days, or var features_rebuild_from when that is earlier (late
         corrections). none = no window (run_date null, or --full-refresh): everything. -#}
@@ -19,17 +20,17 @@
         {%- endif -%}
     {%- endif -%}
     {{ return(start.isoformat()) }}
-{% endmacro %}
+{%- endmacro %}
 
 
-{% macro partition_floor() %}
+{% macro partition_floor() -%}
     {#- the constant lower bound that selects every partition (BigQuery's require_partition_filter
         needs a filter on the partition column even when a query wants everything) -#}
     {{ return('1900-01-01') }}
-{% endmacro %}
+{%- endmacro %}
 
 
-{% macro window_filter(column, data_type='date') %}
+{% macro window_filter(column, data_type='date') -%}
     {#- `column >= <window start>` as SQL for a `where`; on BigQuery without a window, the
         all-partitions floor; elsewhere without a window, none (no filter) -#}
     {%- set start = nba_props.run_window_start() -%}
@@ -41,10 +42,10 @@
     {%- endif -%}
     {%- set sql_type = 'date' if data_type == 'date' else dbt.type_timestamp() -%}
     {{ return(column ~ " >= cast('" ~ start ~ "' as " ~ sql_type ~ ")") }}
-{% endmacro %}
+{%- endmacro %}
 
 
-{% macro incremental_window_predicates(column='game_date') %}
+{% macro incremental_window_predicates(column='game_date') -%}
     {#- incremental_predicates of a MERGE (BigQuery): the target scan limited to the run window
         (DBT_INTERNAL_DEST is the target's alias in dbt's MERGE). DuckDB: none (unchanged). A
         correction of a game older than the window needs var features_rebuild_from (or a run
@@ -53,17 +54,17 @@
         {{ return(none) }}
     {%- endif -%}
     {{ return(['DBT_INTERNAL_DEST.' ~ nba_props.window_filter(column)]) }}
-{% endmacro %}
+{%- endmacro %}
 
 
-{% macro date_replace_strategy() %}
+{% macro date_replace_strategy() -%}
     {#- models rebuilt per game date (unique_key game_date): DuckDB delete+insert; BigQuery has no
         delete+insert, its equivalent is insert_overwrite of the dates' partitions -#}
     {{ return('insert_overwrite' if target.type == 'bigquery' else 'delete+insert') }}
-{% endmacro %}
+{%- endmacro %}
 
 
-{% macro test_window_filter(relation) %}
+{% macro test_window_filter(relation) -%}
     {#- The partition filter of a data test on `relation` (a model or raw source with a partition
         column): `<column> >= <window start>`; none for an unpartitioned relation or no window -#}
     {%- set match = namespace(column=none, data_type='date') -%}
@@ -86,7 +87,7 @@
         {{ return(none) }}
     {%- endif -%}
     {{ return(nba_props.window_filter(match.column, match.data_type)) }}
-{% endmacro %}
+{%- endmacro %}
 
 
 {% macro default__get_where_subquery(relation) -%}
@@ -108,4 +109,15 @@
     {%- else -%}
         {%- do return(relation) -%}
     {%- endif -%}
+{%- endmacro %}
+
+
+{% macro in_run_window(relation) -%}
+    {#- for singular tests: `relation` filtered like a generic test's model (the run window on its
+        partition column), e.g. select * from {{ in_run_window(ref('ml_feature_store')) }} -#}
+    {%- set window = test_window_filter(relation) if (execute and graph is defined) else none -%}
+    {%- if window -%}
+        {{ return('(select * from ' ~ relation ~ ' where ' ~ window ~ ') dbt_subquery') }}
+    {%- endif -%}
+    {{ return(relation) }}
 {%- endmacro %}

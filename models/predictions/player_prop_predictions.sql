@@ -2,7 +2,7 @@
     config(
         materialized='incremental',
         incremental_strategy='merge',
-        incremental_predicates=nba_props.incremental_window_predicates('game_date'),
+        incremental_predicates=incremental_window_predicates('game_date'),
         unique_key=['system_id', 'player_id', 'game_date', 'line_source'],
         on_schema_change='fail',
         contract={'enforced': true},

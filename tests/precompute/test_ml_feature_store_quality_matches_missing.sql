@@ -18,7 +18,7 @@
 with
 
 feature_rows as (
-    select * from {{ get_where_subquery(ref('ml_feature_store')) }}
+    select * from {{ in_run_window(ref('ml_feature_store')) }}
 ),
 
 final as (

@@ -62,13 +62,18 @@ def _render_duckdb_ddl(settings: Settings) -> list[str]:
         run_dbt(["run-operation", "create_raw_layer"], scratch_settings)
         con = duckdb.connect(str(scratch_settings.database_path), read_only=True)
         try:
-            rows = con.execute(
-                "select sql from duckdb_tables() where schema_name = ? order by table_name", [RAW_SCHEMA]
-            ).fetchall()
+            return _recorded_statements(con)
         finally:
             con.close()
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _recorded_statements(con: Any) -> list[str]:
+    """``create schema`` + the CREATE TABLE of every raw table, as DuckDB recorded them."""
+    rows = con.execute(
+        "select sql from duckdb_tables() where schema_name = ? order by table_name", [RAW_SCHEMA]
+    ).fetchall()
     if not rows:
         raise RawLayerError("dbt run-operation create_raw_layer created no raw table (are the raw sources declared?)")
     statements = [f"create schema if not exists {RAW_SCHEMA}"]
@@ -136,6 +141,27 @@ def ensure_raw_schema(target: Any = None, settings: Settings | None = None) -> N
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
             exists = False
-        if not exists:
+        if not exists and _duckdb_ddl is not None:
+            # already rendered by dbt in this process: replay it (one dbt invocation per process)
+            con = duckdb.connect(str(path))
+            try:
+                for statement in _duckdb_ddl:
+                    con.execute(statement)
+            finally:
+                con.close()
+        elif not exists:
             run_dbt(["run-operation", "create_raw_layer"], settings)
+            _remember_duckdb_ddl(path)
         _duckdb_done.add(str(path))
+
+
+def _remember_duckdb_ddl(path: Path) -> None:
+    """Keep the statements DuckDB recorded for the layer dbt just created (caller holds _lock)."""
+    global _duckdb_ddl
+    import duckdb
+
+    con = duckdb.connect(str(path))
+    try:
+        _duckdb_ddl = _recorded_statements(con)
+    finally:
+        con.close()

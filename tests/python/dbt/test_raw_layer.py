@@ -144,3 +144,19 @@ def test_on_run_start_creates_nothing_when_the_layer_exists(created_raw_layer: P
         assert con.execute("select lock_key from raw.pipeline_locks").fetchall() == [("k",)]
     log = (settings.warehouse_dir / "logs" / "dbt.log").read_text()
     assert "create table if not exists" not in log.lower().split("running with dbt")[-1]
+
+
+def test_connect_creates_the_layer_before_opening_a_fresh_warehouse(created_raw_layer: Path, tmp_path: Path) -> None:
+    """The Python path (connection.connect -> ensure_raw_schema) on two fresh warehouses: both get
+    exactly the layer dbt creates (the first through dbt, the next from its recorded rendering)."""
+    from python_jobs.warehouse.connection import connect
+
+    query = ("select table_name, column_name, data_type, is_nullable from information_schema.columns "
+             "where table_schema = 'raw' order by table_name, ordinal_position")
+    with duckdb.connect(str(created_raw_layer), read_only=True) as con:
+        created = con.execute(query).fetchall()
+    for name in ("first", "second"):
+        settings = make_settings(tmp_path / name)
+        assert not settings.database_path.exists()
+        with connect(settings) as con:
+            assert con.execute(query).fetchall() == created, name

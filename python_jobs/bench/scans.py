@@ -39,26 +39,55 @@ def profiled_dbt() -> Iterator[dict[str, Any]]:
 
     tally: dict[str, Any] = {"rows_scanned": 0, "statements": 0, "by_table": Counter()}
     original = local.DuckDBCursorWrapper.execute
+    pending: dict[int, Any] = {}  # cursors whose last statement is not harvested yet
+
+    def harvest(cursor) -> bool:
+        # a statement's profile is complete once it ran to the end: at once for DDL/DML, after
+        # the fetch for a query; statements without a plan (BEGIN, SET) have no 'query'
+        profile = json.loads(cursor.get_profiling_information(format="json") or "{}")
+        query = profile.get("query") or {}
+        if not query.get("sql"):
+            return False
+        tally["statements"] += 1
+        tally["rows_scanned"] += int(query.get("total_rows_scanned") or 0)
+        for operator in profile.get("operator", []):
+            _scans(operator, tally["by_table"])
+        return True
 
     def execute(self, sql, bindings=None):
+        cursor = self._cursor
+        if pending.pop(id(cursor), None) is not None:
+            harvest(cursor)
         if not getattr(self, "_bench_profiling", False):
-            self._cursor.execute("pragma enable_profiling = 'no_output'")
+            cursor.execute("pragma enable_profiling = 'no_output'")
             self._bench_profiling = True
         result = original(self, sql, bindings)
-        profile = json.loads(self._cursor.get_profiling_information(format="json") or "{}")
-        query = profile.get("query") or {}
-        if query.get("sql") == sql:  # a statement without a plan (BEGIN, SET) leaves no 'query'
-            tally["statements"] += 1
-            tally["rows_scanned"] += int(query.get("total_rows_scanned") or 0)
-            for operator in profile.get("operator", []):
-                _scans(operator, tally["by_table"])
+        if not harvest(cursor):
+            pending[id(cursor)] = cursor  # a query: its profile completes with the fetch
         return result
 
+    def fetching(name):
+        def fetch(self, *args):
+            rows = getattr(self._cursor, name)(*args)
+            if pending.pop(id(self._cursor), None) is not None:
+                harvest(self._cursor)
+            return rows
+        return fetch
+
     local.DuckDBCursorWrapper.execute = execute
+    for name in ("fetchall", "fetchone", "fetchmany"):
+        setattr(local.DuckDBCursorWrapper, name, fetching(name))
     try:
         yield tally
     finally:
         local.DuckDBCursorWrapper.execute = original
+        for name in ("fetchall", "fetchone", "fetchmany"):
+            delattr(local.DuckDBCursorWrapper, name)
+        for cursor in pending.values():
+            try:
+                harvest(cursor)
+            except Exception:  # noqa: BLE001 - a cursor dbt already closed has nothing left to read
+                pass
 
 
 def _scenario(base: Settings, name: str, seasons: list[str] | None) -> dict[str, Any]:

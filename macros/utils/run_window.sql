@@ -121,3 +121,11 @@
     {%- endif -%}
     {{ return(relation) }}
 {%- endmacro %}
+
+
+{% macro contract_enforced() -%}
+    {#- Model contracts are enforced everywhere except against a BigQuery emulator (a `prod`
+        target with NBA_PROPS_BQ_API_ENDPOINT set): bqemulator cannot run BigQuery's
+        `create table t (typed columns) as select`. Real BigQuery and DuckDB enforce them. -#}
+    {{ return(not (target.type == 'bigquery' and env_var('NBA_PROPS_BQ_API_ENDPOINT', '') != '')) }}
+{%- endmacro %}

@@ -25,4 +25,4 @@ docs: setup       ## dbt docs site (offline, self-contained) -> warehouse/dbt_ta
 	$(UV) run nba-props dbt docs generate --static
 
 clean:
-	rm -rf warehouse bench/work target
+	rm -rf warehouse/* bench/work target

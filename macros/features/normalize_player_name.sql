@@ -51,5 +51,9 @@
 {%- endmacro %}
 
 {% macro bigquery__join_non_null(expressions, separator) -%}
-    array_to_string([{{ expressions | join(', ') }}], {{ separator }})
+    {#- nulls dropped explicitly: '' (not null) when every element is null, on BigQuery and the emulator -#}
+    array_to_string(array(
+        select joined_element from unnest([{{ expressions | join(', ') }}]) as joined_element
+        where joined_element is not null
+    ), {{ separator }})
 {%- endmacro %}

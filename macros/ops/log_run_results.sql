@@ -1,7 +1,7 @@
 {% macro log_run_results(results) %}
     {#- on-run-end: one raw.pipeline_execution_log row per dbt node of this invocation, inserted and
         committed by the macro itself (the hook SQL it returns is empty). The table is created by the Python side
-        (python_jobs/warehouse/ddl_ops.py); if it does not exist yet nothing is logged and dbt says so. -#}
+        (from the source YAML by macros/raw/create_raw_layer.sql, on-run-start); if it does not exist yet nothing is logged and dbt says so. -#}
     {%- if not execute or results | length == 0 -%}
         {{ return('') }}
     {%- endif -%}

@@ -1,3 +1,4 @@
+-- noqa: disable=LT02
 {#- The incremental filter of the staging models: on an incremental run, keep only the raw rows
     landed after the newest row already merged (raw tables are append-only and `scraped_at` is
     the landing wall clock, so this is "new payloads only"). The cost of a run is the size of the
@@ -5,7 +6,17 @@
     BigQuery by partition/cluster on scraped_at. An empty target (e.g. after `--empty`) takes
     everything. Use inside a `where`. -#}
 {% macro new_raw_rows_filter(column_name='scraped_at') -%}
-    {%- if is_incremental() -%}
+    {#- BigQuery: the raw tables require a filter on their partition column (scraped_at): a
+        constant floor (every partition) plus, incrementally, the newer-than-merged bound -#}
+    {%- if target.type == 'bigquery' -%}
+        {%- set floor = "timestamp '" ~ nba_props.partition_floor() ~ " 00:00:00+00'" -%}
+        {%- if is_incremental() -%}
+            {{ column_name }} >= {{ floor }}
+            and {{ column_name }} > coalesce((select max(already_merged.scraped_at) from {{ this }} as already_merged), {{ floor }})
+        {%- else -%}
+            {{ column_name }} >= {{ floor }}
+        {%- endif -%}
+    {%- elif is_incremental() -%}
         (
             {{ column_name }} > (select max(already_merged.scraped_at) from {{ this }} as already_merged)
             or not exists (select 1 from {{ this }} as already_merged_any)

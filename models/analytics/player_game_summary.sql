@@ -2,6 +2,7 @@
     config(
         materialized='incremental',
         incremental_strategy='merge',
+        incremental_predicates=incremental_window_predicates('game_date'),
         unique_key=['game_id', 'player_id'],
         on_schema_change='append_new_columns',
     )

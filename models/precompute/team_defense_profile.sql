@@ -1,7 +1,7 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
+        incremental_strategy=date_replace_strategy(),
         unique_key='game_date',
         on_schema_change='append_new_columns',
     )

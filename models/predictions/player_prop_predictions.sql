@@ -2,9 +2,10 @@
     config(
         materialized='incremental',
         incremental_strategy='merge',
+        incremental_predicates=incremental_window_predicates('game_date'),
         unique_key=['system_id', 'player_id', 'game_date', 'line_source'],
         on_schema_change='fail',
-        contract={'enforced': true},
+        contract={'enforced': contract_enforced()},
     )
 }}
 -- One prediction per (system_id, player_id, game_date, line_source), MERGEd from the latest

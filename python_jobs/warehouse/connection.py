@@ -31,8 +31,9 @@ def _bigquery(settings: Settings) -> Warehouse:
 def connect(settings: Settings | None = None, read_only: bool = False) -> Warehouse:
     """A ``Warehouse`` for ``settings.dbt_target``; use it as ``with connect(settings) as wh: ...``.
 
-    A read-write open creates the raw layer if it is missing (DuckDB: on every open, it is cheap;
-    BigQuery: once per process and target, each DDL statement being a job).
+    A read-write open creates the raw layer if it is missing, through dbt's ``create_raw_layer``
+    (``python_jobs.warehouse.schema``): DuckDB before the file is opened (cheap once known to exist),
+    BigQuery once per process and target.
     """
     settings = settings or get_settings()
     if settings.engine == "bigquery":
@@ -40,7 +41,7 @@ def connect(settings: Settings | None = None, read_only: bool = False) -> Wareho
         key = (str(settings.home), settings.dbt_target)
         if not read_only and key not in _bigquery_raw_ready:
             try:
-                ensure_raw_schema(wh)
+                ensure_raw_schema(wh, settings=settings)
             except BaseException:
                 wh.close()
                 raise
@@ -48,11 +49,7 @@ def connect(settings: Settings | None = None, read_only: bool = False) -> Wareho
         return wh
     from python_jobs.warehouse.duckdb_engine import DuckDBWarehouse
 
-    wh = DuckDBWarehouse.from_settings(settings, read_only=read_only)
     if not read_only:
-        try:
-            ensure_raw_schema(wh)
-        except BaseException:
-            wh.close()
-            raise
-    return wh
+        # dbt creates the raw layer before the file is opened (one writer per DuckDB file)
+        ensure_raw_schema(settings=settings)
+    return DuckDBWarehouse.from_settings(settings, read_only=read_only)

@@ -1,164 +1,167 @@
-"""DDL of the raw layer written by the Python jobs (Phase 1) and read by dbt as sources.
+"""The raw layer (the tables Phase 1, scoring and ops write; dbt reads them as sources).
 
-This file is the contract between Phase 1 (python_jobs) and Phase 2 (models/staging). Raw tables
-are append-only: rows are never updated or deleted by the loaders. Every record row points back to
-the payload it came from (``payload_id``) and the scrape run that fetched it (``scrape_run_id``).
+Defined once, in dbt: the source YAML of schema ``raw`` lists every column with a neutral type,
+its constraints and the table's BigQuery layout; ``macros/raw/create_raw_layer.sql`` renders it per
+engine and creates what is missing (dbt's ``on-run-start`` and ``dbt run-operation
+create_raw_layer``). There is no DDL in Python: this module only makes sure the layer exists
+before a Python job writes, through that macro.
+
+DuckDB: one writer per file, so dbt never runs against a file this process holds open. The macro
+renders the layer once per process into a scratch DuckDB file; the statements DuckDB recorded there
+are replayed on the warehouse connection (same columns, types, constraints, order).
+BigQuery: the run-operation runs once per process (one tables.list call when the layer exists).
 
 All timestamps are ``timestamp with time zone`` in UTC. A game date is the US/Eastern date.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import shutil
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
 
-if TYPE_CHECKING:
-    from python_jobs.warehouse.base import Warehouse
+from python_jobs.config import Settings, get_settings
 
 RAW_SCHEMA = "raw"
+# the table whose presence means "the raw layer exists" (every raw table is created together)
+SENTINEL_TABLE = "scrape_runs"
 
-# name -> column DDL. Order matters only for readability.
-RAW_TABLES: dict[str, str] = {
-    # one row per scrape/import run
-    "scrape_runs": """
-        scrape_run_id varchar not null primary key,
-        correlation_id varchar not null,
-        command varchar not null,              -- e.g. 'ingest', 'land-day', 'import'
-        transport varchar not null,            -- 'replay' | 'live' | 'file'
-        started_at timestamptz not null,
-        finished_at timestamptz,
-        status varchar not null,               -- 'running' | 'ok' | 'partial' | 'failed'
-        n_payloads integer,
-        n_records_valid bigint,
-        n_records_quarantined bigint,
-        error_class varchar,
-        error_message varchar
-    """,
-    # one row per fetched payload; body stored unchanged (null when identical content was
-    # already landed for the same source/endpoint/params: see duplicate_of_payload_id)
-    "landed_payloads": """
-        payload_id varchar not null primary key,
-        scrape_run_id varchar not null,
-        correlation_id varchar not null,
-        source varchar not null,               -- 'stats_nba' | 'nba_cdn' | 'odds_api'
-        endpoint varchar not null,             -- e.g. 'leaguegamelog', 'scoreboardv2', 'event_odds'
-        params_json varchar not null,          -- canonical JSON (sorted keys) of the request params
-        scraped_at timestamptz not null,
-        sha256 varchar not null,
-        byte_size bigint not null,
-        body blob,                             -- the payload bytes as received, compressed (body_encoding)
-        body_encoding varchar,                 -- 'gzip' (python_jobs.landing.read_body decodes); null when body is null
-        duplicate_of_payload_id varchar,
-        origin varchar                         -- URL, replay file or imported file path
-    """,
-    # LeagueGameLog (PlayerOrTeam=P) records that passed validation
-    "nba_player_game_logs": """
-        payload_id varchar not null,
-        scrape_run_id varchar not null,
-        scraped_at timestamptz not null,
-        record_index integer not null,
-        season_id varchar not null,            -- e.g. '22024' (first digit: season type)
-        player_id bigint not null,
-        player_name varchar not null,
-        team_id bigint not null,
-        team_abbreviation varchar not null,
-        team_name varchar,
-        game_id varchar not null,              -- 10-char text with leading zeros
-        game_date date not null,               -- US/Eastern date as published by stats.nba.com
-        matchup varchar not null,              -- 'DAL vs. UTA' (home) / 'DAL @ UTA' (away)
-        wl varchar,
-        minutes double,
-        points integer not null,
-        fgm integer, fga integer, fg_pct double,
-        fg3m integer, fg3a integer, fg3_pct double,
-        ftm integer, fta integer, ft_pct double,
-        oreb integer, dreb integer, reb integer,
-        ast integer, stl integer, blk integer, tov integer, pf integer,
-        plus_minus double,
-        fantasy_pts double,
-        video_available integer
-    """,
-    # scheduled games: ScoreboardV2 GameHeader rows and cdn scheduleLeagueV2 games
-    "nba_schedule_games": """
-        payload_id varchar not null,
-        scrape_run_id varchar not null,
-        scraped_at timestamptz not null,
-        record_index integer not null,
-        game_id varchar not null,
-        season varchar,                        -- '2024-25'
-        season_type varchar,                   -- 'Regular Season' | 'Preseason' | 'Playoffs' | 'PlayIn' | ...
-        game_date date not null,               -- US/Eastern date
-        tip_at timestamptz,                    -- UTC tip time when the source has it
-        home_team_id bigint,
-        away_team_id bigint,
-        home_team_tricode varchar not null,
-        away_team_tricode varchar not null,
-        game_status integer,                   -- 1 scheduled, 2 live, 3 final
-        arena_name varchar
-    """,
-    # CommonAllPlayers rows (player registry source)
-    "nba_players": """
-        payload_id varchar not null,
-        scrape_run_id varchar not null,
-        scraped_at timestamptz not null,
-        record_index integer not null,
-        player_id bigint not null,
-        display_first_last varchar not null,
-        display_last_comma_first varchar,
-        roster_status integer,
-        from_year integer,
-        to_year integer,
-        player_slug varchar,
-        team_id bigint,
-        team_abbreviation varchar
-    """,
-    # The Odds API v4 player prop outcomes, Over/Under paired into one row per line
-    "odds_player_props": """
-        payload_id varchar not null,
-        scrape_run_id varchar not null,
-        scraped_at timestamptz not null,
-        record_index integer not null,
-        event_id varchar not null,
-        sport_key varchar not null,
-        commence_time timestamptz,             -- null when the source does not know the tip time
-        home_team varchar not null,            -- full team name as The Odds API writes it
-        away_team varchar not null,
-        bookmaker_key varchar not null,
-        bookmaker_title varchar,
-        market_key varchar not null,           -- 'player_points'
-        market_last_update timestamptz,
-        snapshot_at timestamptz,               -- historical endpoint 'timestamp' (null for live odds)
-        captured_at timestamptz not null,      -- snapshot_at, else market_last_update, else scraped_at
-        player_name varchar not null,          -- outcome 'description' as given
-        line_points double not null,
-        over_price integer,                    -- American odds; null when that side is not offered
-        under_price integer
-    """,
-    # every record or payload that failed validation, with its reason
-    "quarantine": """
-        quarantine_id varchar not null primary key,
-        payload_id varchar,                    -- null when the payload could not be landed at all
-        scrape_run_id varchar not null,
-        source varchar,
-        endpoint varchar,
-        record_kind varchar not null,          -- 'payload' or the target raw table name
-        record_index integer,
-        reason_code varchar not null,          -- machine-readable, e.g. 'null_odds', 'negative_points'
-        reason varchar not null,               -- human-readable
-        record_json varchar,
-        quarantined_at timestamptz not null
-    """,
-}
+_lock = threading.Lock()
+_duckdb_ddl: list[str] | None = None  # CREATE statements rendered by dbt for DuckDB (per process)
+_bigquery_done: set[tuple[str, str]] = set()  # (project home, target) whose layer was ensured
+_duckdb_done: set[str] = set()  # DuckDB files known to have the layer
 
 
-def all_raw_tables() -> dict[str, str]:
-    """Phase 1 tables plus the ones other areas declare in their own DDL modules."""
-    from python_jobs.warehouse import ddl_corrections, ddl_ml, ddl_ops
-
-    return {**RAW_TABLES, **ddl_ml.RAW_TABLES, **ddl_ops.RAW_TABLES, **ddl_corrections.RAW_TABLES}
+class RawLayerError(RuntimeError):
+    """The raw layer could not be created."""
 
 
-def ensure_raw_schema(con: Warehouse) -> None:
-    """Create the raw schema and tables if they do not exist (idempotent)."""
-    con.execute(f"create schema if not exists {RAW_SCHEMA}")
-    for name, columns in all_raw_tables().items():
-        con.execute(f"create table if not exists {RAW_SCHEMA}.{name} ({columns})")
+def raw_layer_ddl_duckdb(settings: Settings | None = None) -> list[str]:
+    """The raw layer's CREATE statements for DuckDB, rendered by dbt's ``create_raw_layer`` into a
+    scratch file once per process (``create schema`` first, then one ``create table`` per table)."""
+    global _duckdb_ddl
+    with _lock:
+        if _duckdb_ddl is None:
+            _duckdb_ddl = _render_duckdb_ddl(settings or get_settings())
+        return list(_duckdb_ddl)
+
+
+def _render_duckdb_ddl(settings: Settings) -> list[str]:
+    import duckdb
+
+    from python_jobs.dbt_runner import run_dbt
+
+    scratch = Path(tempfile.mkdtemp(prefix="nba_props_raw_layer_"))
+    try:
+        scratch_settings = settings.model_copy(update={
+            "warehouse_dir": scratch, "duckdb_path": scratch / "raw_layer.duckdb",
+            "dbt_target": settings.dbt_target if settings.dbt_target != "prod" else "dev",
+        })
+        run_dbt(["run-operation", "create_raw_layer"], scratch_settings)
+        con = duckdb.connect(str(scratch_settings.database_path), read_only=True)
+        try:
+            return _recorded_statements(con)
+        finally:
+            con.close()
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _recorded_statements(con: Any) -> list[str]:
+    """``create schema`` + the CREATE TABLE of every raw table, as DuckDB recorded them."""
+    rows = con.execute(
+        "select sql from duckdb_tables() where schema_name = ? order by table_name", [RAW_SCHEMA]
+    ).fetchall()
+    if not rows:
+        raise RawLayerError("dbt run-operation create_raw_layer created no raw table (are the raw sources declared?)")
+    statements = [f"create schema if not exists {RAW_SCHEMA}"]
+    for (sql,) in rows:
+        head = "CREATE TABLE "
+        if not sql.startswith(head):
+            raise RawLayerError(f"unexpected DDL recorded by DuckDB: {sql[:80]}")
+        statements.append("CREATE TABLE IF NOT EXISTS " + sql[len(head):])
+    return statements
+
+
+def _is_duckdb_connection(target: Any) -> bool:
+    import duckdb
+
+    return isinstance(target, duckdb.DuckDBPyConnection) or getattr(target, "engine", None) == "duckdb"
+
+
+def _has_sentinel(con: Any) -> bool:
+    return bool(con.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+        [RAW_SCHEMA, SENTINEL_TABLE],
+    ).fetchone()[0])
+
+
+def ensure_raw_schema(target: Any = None, settings: Settings | None = None) -> None:
+    """Create the raw layer if it does not exist (idempotent, cheap when it exists).
+
+    ``target``: an open DuckDB connection (or a DuckDB ``Warehouse``): the statements rendered by
+    dbt are replayed on it when ``raw.scrape_runs`` is missing. ``None`` (call it BEFORE opening
+    the warehouse) or a BigQuery ``Warehouse``: ``dbt run-operation create_raw_layer`` runs
+    against the settings' warehouse when the layer is missing, at most once per process and
+    database. Never runs dbt against a DuckDB file this process has open.
+    """
+    settings = settings or get_settings()
+    if target is not None and _is_duckdb_connection(target):
+        if _has_sentinel(target):
+            return
+        for statement in raw_layer_ddl_duckdb(settings):
+            target.execute(statement)
+        return
+    from python_jobs.dbt_runner import run_dbt
+
+    if settings.dbt_target == "prod":
+        key = (str(settings.home), settings.dbt_target)
+        with _lock:
+            if key in _bigquery_done:
+                return
+            run_dbt(["run-operation", "create_raw_layer"], settings)
+            _bigquery_done.add(key)
+        return
+    # DuckDB with no connection open by the caller: dbt creates the layer in the file itself (the
+    # parse is then reused by the run's dbt builds); a short connection checks first
+    import duckdb
+
+    path = settings.database_path
+    with _lock:
+        if str(path) in _duckdb_done:
+            return
+        if path.exists():
+            con = duckdb.connect(str(path))
+            try:
+                exists = _has_sentinel(con)
+            finally:
+                con.close()
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            exists = False
+        if not exists and _duckdb_ddl is not None:
+            # already rendered by dbt in this process: replay it (one dbt invocation per process)
+            con = duckdb.connect(str(path))
+            try:
+                for statement in _duckdb_ddl:
+                    con.execute(statement)
+            finally:
+                con.close()
+        elif not exists:
+            run_dbt(["run-operation", "create_raw_layer"], settings)
+            _remember_duckdb_ddl(path)
+        _duckdb_done.add(str(path))
+
+
+def _remember_duckdb_ddl(path: Path) -> None:
+    """Keep the statements DuckDB recorded for the layer dbt just created (caller holds _lock)."""
+    global _duckdb_ddl
+    import duckdb
+
+    con = duckdb.connect(str(path))
+    try:
+        _duckdb_ddl = _recorded_statements(con)
+    finally:
+        con.close()

@@ -7,11 +7,11 @@
 with
 
 resolved_lines as (
-    select * from {{ ref('player_prop_lines_resolved') }}
+    select * from {{ in_run_window(ref('player_prop_lines_resolved')) }}
 ),
 
 player_games as (
-    select * from {{ ref('player_game_summary') }}
+    select * from {{ in_run_window(ref('player_game_summary')) }}
 ),
 
 box_score_dates as (

@@ -7,5 +7,5 @@ select
     n_predictions_of_finished_games,
     n_graded_rows,
     n_distinct_graded_predictions
-from {{ ref('prediction_grading_reconciliation') }}
+from {{ in_run_window(ref('prediction_grading_reconciliation')) }}
 where not is_reconciled

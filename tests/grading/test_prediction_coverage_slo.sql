@@ -9,5 +9,5 @@ select
     n_players_rejected,
     coverage_rate,
     coverage_slo
-from {{ ref('prediction_coverage') }}
+from {{ in_run_window(ref('prediction_coverage')) }}
 where is_run_date and not meets_slo

@@ -6,11 +6,11 @@
 with
 
 player_games as (
-    select * from {{ ref('player_game_summary') }}
+    select * from {{ in_run_window(ref('player_game_summary')) }}
 ),
 
 feature_rows as (
-    select * from {{ ref('ml_feature_store') }}
+    select * from {{ in_run_window(ref('ml_feature_store')) }}
 ),
 
 final as (

@@ -18,7 +18,7 @@
 with
 
 feature_rows as (
-    select * from {{ ref('ml_feature_store') }}
+    select * from {{ in_run_window(ref('ml_feature_store')) }}
 ),
 
 final as (

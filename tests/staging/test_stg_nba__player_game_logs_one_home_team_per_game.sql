@@ -3,7 +3,7 @@
 with
 
 player_game_logs as (
-    select * from {{ ref('stg_nba__player_game_logs') }}
+    select * from {{ in_run_window(ref('stg_nba__player_game_logs')) }}
 ),
 
 team_sides as (

@@ -3,7 +3,7 @@
 with
 
 prop_lines as (
-    select * from {{ ref('stg_odds__player_prop_lines') }}
+    select * from {{ in_run_window(ref('stg_odds__player_prop_lines')) }}
 ),
 
 line_groups as (

@@ -47,7 +47,8 @@ class _OfflineClient:
         raise RuntimeError(f"offline compile: the BigQuery client was used (client.{name})")
 
 
-def _compile_for_prod(monkeypatch: pytest.MonkeyPatch, target_path: Path, *, incremental: bool) -> dict:
+def _compile_for_prod(monkeypatch: pytest.MonkeyPatch, target_path: Path, *, incremental: bool,
+                      extra_args: tuple[str, ...] = ()) -> dict:
     from dbt.adapters.bigquery.connections import BigQueryConnectionManager
     from dbt.adapters.bigquery.impl import BigQueryAdapter
     from dbt.adapters.bigquery.relation import BigQueryRelation
@@ -78,6 +79,7 @@ def _compile_for_prod(monkeypatch: pytest.MonkeyPatch, target_path: Path, *, inc
         "--no-populate-cache", "--quiet",
         "--select", "resource_type:model", "resource_type:test",
         "--threads", "1",
+        *extra_args,
     ])
     assert result.success, f"dbt compile for prod failed: {result.exception}"
     failed = [f"{r.node.unique_id}: {r.message}" for r in result.result.results if str(r.status) != "success"]

@@ -1,0 +1,131 @@
+-- noqa: disable=LT02
+{#- THE run window: the game dates a daily (incremental) run may touch. One rule for the MERGE
+    target predicates (BigQuery) and the data tests' partition filters (both engines). -#}
+
+{% macro run_window_start() -%}
+    {#- First game date (ISO text) of the run's window: var run_date minus var
+        incremental_window_days, or var features_rebuild_from when that is earlier (late
+        corrections). none = no window (run_date null, or --full-refresh): everything. -#}
+    {%- set run_date = var('run_date', none) -%}
+    {%- if not run_date or flags.FULL_REFRESH -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set start = modules.datetime.date.fromisoformat((run_date | string)[:10])
+        - modules.datetime.timedelta(days=var('incremental_window_days') | int) -%}
+    {%- set rebuild_from = var('features_rebuild_from', none) -%}
+    {%- if rebuild_from -%}
+        {%- set rebuild = modules.datetime.date.fromisoformat((rebuild_from | string)[:10]) -%}
+        {%- if rebuild < start -%}
+            {%- set start = rebuild -%}
+        {%- endif -%}
+    {%- endif -%}
+    {{ return(start.isoformat()) }}
+{%- endmacro %}
+
+
+{% macro partition_floor() -%}
+    {#- the constant lower bound that selects every partition (BigQuery's require_partition_filter
+        needs a filter on the partition column even when a query wants everything) -#}
+    {{ return('1900-01-01') }}
+{%- endmacro %}
+
+
+{% macro window_filter(column, data_type='date') -%}
+    {#- `column >= <window start>` as SQL for a `where`; on BigQuery without a window, the
+        all-partitions floor; elsewhere without a window, none (no filter) -#}
+    {%- set start = nba_props.run_window_start() -%}
+    {%- if start is none and target.type == 'bigquery' -%}
+        {%- set start = nba_props.partition_floor() -%}
+    {%- endif -%}
+    {%- if start is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set sql_type = 'date' if data_type == 'date' else dbt.type_timestamp() -%}
+    {{ return(column ~ " >= cast('" ~ start ~ "' as " ~ sql_type ~ ")") }}
+{%- endmacro %}
+
+
+{% macro incremental_window_predicates(column='game_date') -%}
+    {#- incremental_predicates of a MERGE (BigQuery): the target scan limited to the run window
+        (DBT_INTERNAL_DEST is the target's alias in dbt's MERGE). DuckDB: none (unchanged). A
+        correction of a game older than the window needs var features_rebuild_from (or a run
+        without run_date); docs: README "Deploy to BigQuery". -#}
+    {%- if target.type != 'bigquery' -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return(['DBT_INTERNAL_DEST.' ~ nba_props.window_filter(column)]) }}
+{%- endmacro %}
+
+
+{% macro date_replace_strategy() -%}
+    {#- models rebuilt per game date (unique_key game_date): DuckDB delete+insert; BigQuery has no
+        delete+insert, its equivalent is insert_overwrite of the dates' partitions -#}
+    {{ return('insert_overwrite' if target.type == 'bigquery' else 'delete+insert') }}
+{%- endmacro %}
+
+
+{% macro test_window_filter(relation) -%}
+    {#- The partition filter of a data test on `relation` (a model or raw source with a partition
+        column): `<column> >= <window start>`; none for an unpartitioned relation or no window -#}
+    {%- set match = namespace(column=none, data_type='date') -%}
+    {%- for node in graph.nodes.values() | list + graph.sources.values() | list
+        if match.column is none
+        and (node.alias or node.identifier or node.name) | lower == (relation.identifier or '') | lower
+        and (node.schema | lower) == (relation.schema or '') | lower -%}
+        {%- if node.resource_type == 'source' -%}
+            {%- set layout = node.config.meta.get('raw_layout') or {} -%}
+            {%- if layout.get('partition_by') -%}
+                {%- set match.column = layout['partition_by'] -%}
+                {%- set match.data_type = node.columns[match.column].data_type -%}
+            {%- endif -%}
+        {%- elif node.config.get('partition_by') -%}
+            {%- set match.column = node.config.partition_by.field -%}
+            {%- set match.data_type = node.config.partition_by.get('data_type', 'date') -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if match.column is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return(nba_props.window_filter(match.column, match.data_type)) }}
+{%- endmacro %}
+
+
+{% macro default__get_where_subquery(relation) -%}
+    {#- dbt's generic-test `where` (overridden for every test of this project): the test's own
+        `where` config AND the run window on the tested relation's partition column -#}
+    {%- set conditions = [] -%}
+    {%- if config.get('where') -%}
+        {%- do conditions.append('(' ~ config.get('where') ~ ')') -%}
+    {%- endif -%}
+    {%- set window = nba_props.test_window_filter(relation) if execute else none -%}
+    {%- if window -%}
+        {%- do conditions.append(window) -%}
+    {%- endif -%}
+    {%- if conditions -%}
+        {%- set filtered -%}
+            (select * from {{ relation }} where {{ conditions | join(' and ') }}) dbt_subquery
+        {%- endset -%}
+        {%- do return(filtered) -%}
+    {%- else -%}
+        {%- do return(relation) -%}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro in_run_window(relation) -%}
+    {#- for singular tests: `relation` filtered like a generic test's model (the run window on its
+        partition column), e.g. select * from {{ in_run_window(ref('ml_feature_store')) }} -#}
+    {%- set window = test_window_filter(relation) if (execute and graph is defined) else none -%}
+    {%- if window -%}
+        {{ return('(select * from ' ~ relation ~ ' where ' ~ window ~ ') dbt_subquery') }}
+    {%- endif -%}
+    {{ return(relation) }}
+{%- endmacro %}
+
+
+{% macro contract_enforced() -%}
+    {#- Model contracts are enforced everywhere except against a BigQuery emulator (a `prod`
+        target with NBA_PROPS_BQ_API_ENDPOINT set): bqemulator cannot run BigQuery's
+        `create table t (typed columns) as select`. Real BigQuery and DuckDB enforce them. -#}
+    {{ return(not (target.type == 'bigquery' and env_var('NBA_PROPS_BQ_API_ENDPOINT', '') != '')) }}
+{%- endmacro %}

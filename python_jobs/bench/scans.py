@@ -1,0 +1,120 @@
+"""Rows scanned by one daily run, 10 vs 1 season of history (issue #10: target <= 1.2x).
+
+Each scenario lands the history up to the day before 2025-03-19 (ten seasons, or 2024-25 only),
+builds through Phase 4 from scratch, lands the morning of 2025-03-19, then runs the day's dbt part
+through Phase 4 with tests (`dbt build --selector through_phase4 --vars {run_date: 2025-03-19}`,
+as run-day does). During that run DuckDB's profiler is on for every statement dbt executes; the
+figure is the sum over all statements of the profiler's ``total_rows_scanned`` (every table scan
+of every query, DDL and MERGE included), with the top scanned tables.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, timedelta
+from typing import Any
+
+from python_jobs.config import Settings
+from python_jobs.dbt_runner import run_dbt
+
+DAY = date(2025, 3, 19)
+
+
+def _scans(operator: dict[str, Any], by_table: Counter) -> None:
+    table = (operator.get("extra_info") or {}).get("Table")
+    if table and "rows_scanned" in operator:
+        by_table[table.split(".")[-1]] += int(operator["rows_scanned"])
+    for child in operator.get("children", []):
+        _scans(child, by_table)
+
+
+@contextmanager
+def profiled_dbt() -> Iterator[dict[str, Any]]:
+    """While active, every statement dbt-duckdb executes is profiled; yields the running tally
+    (rows_scanned, statements, by_table)."""
+    from dbt.adapters.duckdb.environments import local
+
+    tally: dict[str, Any] = {"rows_scanned": 0, "statements": 0, "by_table": Counter()}
+    original = local.DuckDBCursorWrapper.execute
+    pending: dict[int, Any] = {}  # cursors whose last statement is not harvested yet
+
+    def harvest(cursor) -> bool:
+        # a statement's profile is complete once it ran to the end: at once for DDL/DML, after
+        # the fetch for a query; statements without a plan (BEGIN, SET) have no 'query'
+        profile = json.loads(cursor.get_profiling_information(format="json") or "{}")
+        query = profile.get("query") or {}
+        if not query.get("sql"):
+            return False
+        tally["statements"] += 1
+        tally["rows_scanned"] += int(query.get("total_rows_scanned") or 0)
+        for operator in profile.get("operator", []):
+            _scans(operator, tally["by_table"])
+        return True
+
+    def execute(self, sql, bindings=None):
+        cursor = self._cursor
+        if pending.pop(id(cursor), None) is not None:
+            harvest(cursor)
+        if not getattr(self, "_bench_profiling", False):
+            cursor.execute("pragma enable_profiling = 'no_output'")
+            self._bench_profiling = True
+        result = original(self, sql, bindings)
+        if not harvest(cursor):
+            pending[id(cursor)] = cursor  # a query: its profile completes with the fetch
+        return result
+
+    def fetching(name):
+        def fetch(self, *args):
+            rows = getattr(self._cursor, name)(*args)
+            if pending.pop(id(self._cursor), None) is not None:
+                harvest(self._cursor)
+            return rows
+        return fetch
+
+    local.DuckDBCursorWrapper.execute = execute
+    for name in ("fetchall", "fetchone", "fetchmany"):
+        setattr(local.DuckDBCursorWrapper, name, fetching(name))
+    try:
+        yield tally
+    finally:
+        local.DuckDBCursorWrapper.execute = original
+        for name in ("fetchall", "fetchone", "fetchmany"):
+            delattr(local.DuckDBCursorWrapper, name)
+        for cursor in pending.values():
+            try:
+                harvest(cursor)
+            except Exception:  # noqa: BLE001 - a cursor dbt already closed has nothing left to read
+                pass
+
+
+def _scenario(base: Settings, name: str, seasons: list[str] | None) -> dict[str, Any]:
+    from python_jobs.ingest import ingest_history, land_day
+
+    warehouse_dir = base.warehouse_dir / name
+    warehouse_dir.mkdir(parents=True, exist_ok=True)
+    settings = Settings(home=base.home, warehouse_dir=warehouse_dir, dbt_target=base.dbt_target,
+                        duckdb_path=warehouse_dir / "nba_props.duckdb")
+    ingest_history(settings, seasons=seasons, until=DAY - timedelta(days=1))
+    run_dbt(["build", "--selector", "through_phase4"], settings, vars={"run_date": str(DAY - timedelta(days=1))})
+    land_day(settings, DAY)
+    with profiled_dbt() as tally:
+        run_dbt(["build", "--selector", "through_phase4"], settings, vars={"run_date": str(DAY)})
+    return {"rows_scanned": tally["rows_scanned"], "statements": tally["statements"],
+            "top_tables": dict(tally["by_table"].most_common(8))}
+
+
+def run(settings: Settings) -> dict[str, Any]:
+    ten = _scenario(settings, "ten_seasons", None)
+    one = _scenario(settings, "one_season", ["2024-25"])
+    return {
+        "ten_seasons_daily_rows_scanned": ten["rows_scanned"],
+        "one_season_daily_rows_scanned": one["rows_scanned"],
+        "daily_rows_scanned_ratio_ten_vs_one_season": round(ten["rows_scanned"] / max(one["rows_scanned"], 1), 3),
+        "ten_seasons_statements": ten["statements"],
+        "one_season_statements": one["statements"],
+        "ten_seasons_top_scanned_tables": ten["top_tables"],
+        "one_season_top_scanned_tables": one["top_tables"],
+    }

@@ -44,9 +44,9 @@ def _constraint(column: dict, kind: str) -> bool:
 
 def test_every_raw_source_column_is_typed_and_described() -> None:
     tables = raw_sources_from_yaml()
-    # the fifteen tables the Python jobs write (landing, scoring, ops)
+    # the sixteen tables the Python jobs write (landing, retractions, scoring, ops)
     assert set(tables) == {
-        "scrape_runs", "landed_payloads", "nba_player_game_logs", "nba_schedule_games", "nba_players",
+        "scrape_runs", "payload_retractions", "landed_payloads", "nba_player_game_logs", "nba_schedule_games", "nba_players",
         "odds_player_props", "quarantine", "prediction_scores", "prediction_rejects",
         "pipeline_execution_log", "pipeline_runs", "pipeline_locks", "phase_completions", "source_waits", "alerts",
     }
@@ -159,4 +159,4 @@ def test_connect_creates_the_layer_before_opening_a_fresh_warehouse(created_raw_
         settings = make_settings(tmp_path / name)
         assert not settings.database_path.exists()
         with connect(settings) as con:
-            assert con.execute(query).fetchall() == created, name
+            assert con.fetchall(query) == created, name

@@ -68,7 +68,8 @@ def test_a_gzip_bomb_is_rejected_without_inflating_it(tmp_path):
 
 
 def _write_big_game_log(path: Path, target_bytes: int) -> int:
-    """The real rows of 2024-11-06 repeated under distinct GAME_IDs until ``target_bytes``; returns rows."""
+    """The real rows of 2024-11-06 repeated under distinct GAME_IDs (one per copy and real game) until
+    ``target_bytes``; returns rows."""
     sys.path.insert(0, str(PROJECT_ROOT / "tests" / "python" / "ingest"))
     from _ingest_helpers import replay_game_log
 
@@ -79,6 +80,7 @@ def _write_big_game_log(path: Path, target_bytes: int) -> int:
     rs = payload["resultSets"][0]
     headers, base = rs["headers"], rs["rowSet"]
     gid = headers.index("GAME_ID")
+    games = {g: k for k, g in enumerate(sorted({row[gid] for row in base}))}
     params = {"Season": "2024-25", "SeasonType": "Regular Season", "PlayerOrTeam": "P"}
     n = size = copy = 0
     with path.open("w") as fh:
@@ -87,7 +89,8 @@ def _write_big_game_log(path: Path, target_bytes: int) -> int:
         while size < target_bytes:
             for row in base:
                 row = list(row)
-                row[gid] = f"00224{copy:05d}"
+                # one distinct id per (copy, real game): each synthetic game keeps its two teams
+                row[gid] = f"002{copy * len(games) + games[row[gid]]:07d}"
                 text = ("," if n else "") + json.dumps(row)
                 fh.write(text)
                 size += len(text)

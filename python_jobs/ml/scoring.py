@@ -31,8 +31,32 @@ from python_jobs.ml.validation import REJECT_COLUMNS, validate_feature_rows
 
 log = logging.getLogger(__name__)
 CONSENSUS_LINES = "analytics.player_consensus_lines"
+MARKET_LINES = "precompute.player_market_lines"
 LINE_COLUMNS = ["player_id", "consensus_line_points", "bookmaker_keys", "over_price", "under_price",
                 "n_books"]
+MARKET_COLUMNS = ["no_vig_over_probability", "line_spread", "line_movement", "n_snapshots", "best_over_book",
+                  "best_over_price", "best_under_book", "best_under_price"]
+
+
+def read_lines(con, *, on: date | None = None, before: date | None = None, start: date | None = None,
+               end: date | None = None) -> pd.DataFrame:
+    """Consensus lines with their market columns (game_date, LINE_COLUMNS, MARKET_COLUMNS): of one
+    date (``on``), of dates before ``before``, or of [start, end]. Column names come from code."""
+    if on is not None:
+        where, params = "c.game_date = ?", [on]
+    elif before is not None:
+        where, params = "c.game_date < ?", [before]
+    elif start is not None and end is not None:
+        where, params = "c.game_date between ? and ?", [start, end]
+    else:
+        raise ValueError("read_lines needs on=, before= or start= and end=")
+    cols = ", ".join([f"c.{c}" for c in LINE_COLUMNS] + [f"m.{c}" for c in MARKET_COLUMNS])
+    frame = con.execute(
+        f"select c.game_date, {cols} from {CONSENSUS_LINES} as c left join {MARKET_LINES} as m "
+        f"on c.player_id = m.player_id and c.game_date = m.game_date where {where} "
+        "order by c.game_date, c.player_id", params).df()
+    frame["game_date"] = pd.to_datetime(frame["game_date"]).dt.date
+    return frame
 
 
 @dataclass
@@ -59,10 +83,7 @@ def read_day(con, spec: FeatureSpec, game_date: date) -> tuple[pd.DataFrame, pd.
         f"select {feature_store_columns(spec)} from {FEATURE_STORE} where game_date = ? order by player_id",
         [game_date],
     ).df()
-    lines = con.execute(
-        f"select {', '.join(LINE_COLUMNS)} from {CONSENSUS_LINES} where game_date = ? order by player_id",
-        [game_date],
-    ).df()
+    lines = read_lines(con, on=game_date).drop(columns=["game_date"])
     return features, lines
 
 
@@ -121,6 +142,7 @@ def score_date(settings: Settings, game_date: date, correlation_id: str | None =
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(lock_path)):
         with connect(settings) as con:
+            ensure_score_columns(con)
             features, lines = read_day(con, spec, game_date)
             scores, rejects = build_day_scores(features, lines, models, spec, params, game_date)
             _insert(con, "prediction_scores", scores.assign(
@@ -159,6 +181,14 @@ def check_model_dates(loaded: dict[str, LoadedModel], game_date: date, allow_fut
             f"that date. Train a model for it (`nba-props train --cutoff {game_date}`) or pass "
             "allow_future_model=True (`--allow-future-model`) knowingly."
         )
+
+
+def ensure_score_columns(con) -> None:
+    """Add the columns of raw.prediction_scores that a warehouse created before them lacks."""
+    from python_jobs.warehouse.ddl_ml import PREDICTION_SCORES_ADDED_COLUMNS
+
+    for name, sql_type in PREDICTION_SCORES_ADDED_COLUMNS.items():  # names and types from code
+        con.execute(f"alter table raw.prediction_scores add column if not exists {name} {sql_type}")
 
 
 _SCORE_INSERT = ["prediction_run_id", "correlation_id", *SCORE_COLUMNS, "scored_at"]

@@ -26,7 +26,12 @@ RAW_TABLES: dict[str, str] = {
         feature_row_id varchar not null,
         feature_quality_score double,
         features_computed_at timestamptz,
-        scored_at timestamptz not null
+        scored_at timestamptz not null,
+        p_over double,                         -- calibrated P(over) (issue #12); null without a line
+        calibration_version varchar,           -- the calibrator of the model version (registry metadata)
+        best_book varchar,                     -- book with the best price for a bet (OVER/UNDER only)
+        best_price integer,                    -- that American price
+        expected_value double                  -- EV of 1 unit on the lean side at its best price
     """,
     # feature rows refused before scoring, with the reason (never scored silently)
     "prediction_rejects": """
@@ -40,4 +45,14 @@ RAW_TABLES: dict[str, str] = {
         reason varchar not null,
         rejected_at timestamptz not null
     """,
+}
+
+# columns added after the first release: added in place to an existing raw.prediction_scores
+# (create table if not exists does not add them); name -> type
+PREDICTION_SCORES_ADDED_COLUMNS: dict[str, str] = {
+    "p_over": "double",
+    "calibration_version": "varchar",
+    "best_book": "varchar",
+    "best_price": "integer",
+    "expected_value": "double",
 }

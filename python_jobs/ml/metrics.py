@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
-Z_95 = 1.959963984540054
+Z_95 = 1.96  # as in the SQL model system_daily_performance (the two agree to the last digit)
 EPS = 1e-6
 
 

@@ -19,7 +19,6 @@ from python_jobs.ml.metrics import (
 )
 
 
-
 def test_wilson_interval_by_hand():
     # 8 of 10, z = 1.96: centre (0.8 + 0.19208) / 1.38416, half 1.96 * sqrt(0.016 + 0.0096040) / 1.38416
     low, high = wilson_interval(8, 10)

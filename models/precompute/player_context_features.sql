@@ -55,9 +55,9 @@ season_totals as (
         cast(substr(player_games.season, 1, 4) as {{ dbt.type_int() }}) as season_start_year,
         count(*) as games,
         avg(player_games.points) as points_avg,
-        avg(player_games.minutes) as minutes_avg,
-        avg(player_games.usage_rate) as usage_rate_avg,
-        avg(player_games.minutes_rank_in_team) as minutes_rank_avg
+        round(avg(player_games.minutes), 9) as minutes_avg,
+        round(avg(player_games.usage_rate), 9) as usage_rate_avg,
+        round(avg(player_games.minutes_rank_in_team), 9) as minutes_rank_avg
     from player_games
     group by player_games.player_id, player_games.season
 ),
@@ -84,9 +84,9 @@ role_priors as (
     select
         season_start_year,
         role,
-        avg(points_avg) as points_avg,
-        avg(minutes_avg) as minutes_avg,
-        avg(usage_rate_avg) as usage_rate_avg
+        round(avg(points_avg), 9) as points_avg,
+        round(avg(minutes_avg), 9) as minutes_avg,
+        round(avg(usage_rate_avg), 9) as usage_rate_avg
     from season_rows
     group by season_start_year, role
 ),
@@ -95,9 +95,9 @@ rookie_priors as (
     -- first-year players of a season (not the first season of the data, where all are "new")
     select
         season_rows.season_start_year,
-        avg(season_rows.points_avg) as points_avg,
-        avg(season_rows.minutes_avg) as minutes_avg,
-        avg(season_rows.usage_rate_avg) as usage_rate_avg
+        round(avg(season_rows.points_avg), 9) as points_avg,
+        round(avg(season_rows.minutes_avg), 9) as minutes_avg,
+        round(avg(season_rows.usage_rate_avg), 9) as usage_rate_avg
     from season_rows
     cross join league_first_start
     where
@@ -263,14 +263,26 @@ regulars as (
 ),
 
 team_availability as (
+    -- sums in integer micro-units: exact whatever the summation order (bit-identical reruns)
     select
         team_id,
         game_date,
         sum(case when is_absent then 1 else 0 end) as absent_count,
-        sum(case when is_absent then minutes_avg_season else 0 end) as absent_minutes,
-        sum(case when is_absent then usage_rate_season else 0 end) as absent_usage,
-        sum(case when is_absent then points_avg_season else 0 end) as absent_points,
-        sum(case when not is_absent then base_minutes else 0 end) as present_base_minutes
+        -- noqa: disable=all
+        {%- for name, column, condition in [
+            ('absent_minutes', 'minutes_avg_season', 'is_absent'),
+            ('absent_usage', 'usage_rate_season', 'is_absent'),
+            ('absent_points', 'points_avg_season', 'is_absent'),
+            ('present_base_minutes', 'base_minutes', 'not is_absent'),
+        ] %}
+        sum(
+            case
+                when {{ condition }} then cast(round({{ column }} * 1000000) as {{ dbt.type_bigint() }})
+                else 0
+            end
+        ) / 1000000.0 as {{ name }}{{ "," if not loop.last }}
+        {%- endfor %}
+    -- noqa: enable=all
     from regulars
     group by team_id, game_date
 ),

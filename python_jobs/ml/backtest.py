@@ -50,7 +50,7 @@ from python_jobs.ml.predict import LoadedModel
 from python_jobs.ml.scoring import build_day_scores, read_lines
 from python_jobs.ml.training import (
     FEATURE_STORE,
-    attach_lines,
+    attach_history_lines,
     feature_store_columns,
     fit_systems,
     prepare_labelled,
@@ -84,7 +84,7 @@ def read_backtest_inputs(settings: Settings, spec: FeatureSpec, start: date, end
         lines = read_lines(con, start=start, end=end)
     for frame in (labelled, test_rows):
         frame["game_date"] = pd.to_datetime(frame["game_date"]).dt.date
-    return attach_lines(labelled, history_lines), test_rows, lines
+    return attach_history_lines(labelled, history_lines), test_rows, lines
 
 
 def anchors_for(dates: list[date], retrain_every_days: int) -> dict[date, date]:

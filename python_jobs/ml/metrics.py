@@ -129,7 +129,7 @@ def log_loss(p: np.ndarray, outcome: np.ndarray) -> float:
     return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))) if len(p) else float("nan")
 
 
-CONFIDENCE_EDGES = (50.0, 55.0, 60.0, 65.0, 70.0, 75.0, 80.0, 90.0, 100.0001)
+CONFIDENCE_EDGES = (0.0, 50.0, 55.0, 60.0, 65.0, 70.0, 75.0, 80.0, 90.0, 100.0001)
 
 
 def reliability(confidence: np.ndarray, won: np.ndarray, edges: tuple[float, ...] = CONFIDENCE_EDGES

@@ -12,7 +12,7 @@ spread used for ``prediction_std``, and its rows that had a consensus line fit t
 calibrator of P(over) (metrics.PlattCalibrator: only dates before the cutoff); then, by default,
 the model is refit on train+validation with the same hyper-parameters so the most recent games are
 learned too. Labelled rows carry the consensus line and market columns of their date when there
-was one (``attach_lines``); systems that ``needs_line`` fit on those rows only.
+was one (``attach_history_lines``); systems that ``needs_line`` fit on those rows only.
 """
 
 from __future__ import annotations
@@ -195,7 +195,7 @@ def _line_free_projection(frame: pd.DataFrame) -> np.ndarray:
     raise TrainingDataError("no line-free projection column to measure the spread of a line-only system")
 
 
-def attach_lines(labelled: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:
+def attach_history_lines(labelled: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:
     """Left-join each labelled row's consensus line and market columns of its date (one per key)."""
     if lines.empty:
         return labelled
@@ -238,7 +238,7 @@ def train(settings: Settings, *, systems: list[str] | None = None, cutoff: date 
         from python_jobs.ml.scoring import read_lines
 
         history_lines = read_lines(con, before=cutoff)
-    labelled, rejected = prepare_labelled(attach_lines(raw_rows, history_lines), spec, params)
+    labelled, rejected = prepare_labelled(attach_history_lines(raw_rows, history_lines), spec, params)
     results = fit_systems(labelled, spec, params, threads=settings.threads, system_ids=systems,
                           refit_full=refit_full)
     registry = ModelRegistry(settings.models_dir)

@@ -4,3 +4,9 @@
 {% macro carryover_blend(value, n, prior, k) -%}
     ({{ n }} * {{ value }} + {{ k }} * {{ prior }}) / ({{ n }} + {{ k }})
 {%- endmacro %}
+
+{#- An average that does not depend on the summation order: the sum is taken in integer
+    micro-units (exact), so rebuilds with different partitions give bit-identical results. -#}
+{% macro exact_avg(expression) -%}
+    sum(cast(round({{ expression }} * 1000000) as {{ dbt.type_bigint() }})) / 1000000.0 / count({{ expression }})
+{%- endmacro %}

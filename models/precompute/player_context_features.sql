@@ -54,10 +54,10 @@ season_totals as (
         player_games.season,
         cast(substr(player_games.season, 1, 4) as {{ dbt.type_int() }}) as season_start_year,
         count(*) as games,
-        avg(player_games.points) as points_avg,
-        round(avg(player_games.minutes), 9) as minutes_avg,
-        round(avg(player_games.usage_rate), 9) as usage_rate_avg,
-        round(avg(player_games.minutes_rank_in_team), 9) as minutes_rank_avg
+        {{ exact_avg('player_games.points') }} as points_avg,
+        {{ exact_avg('player_games.minutes') }} as minutes_avg,
+        {{ exact_avg('player_games.usage_rate') }} as usage_rate_avg,
+        {{ exact_avg('player_games.minutes_rank_in_team') }} as minutes_rank_avg
     from player_games
     group by player_games.player_id, player_games.season
 ),
@@ -84,9 +84,9 @@ role_priors as (
     select
         season_start_year,
         role,
-        round(avg(points_avg), 9) as points_avg,
-        round(avg(minutes_avg), 9) as minutes_avg,
-        round(avg(usage_rate_avg), 9) as usage_rate_avg
+        {{ exact_avg('points_avg') }} as points_avg,
+        {{ exact_avg('minutes_avg') }} as minutes_avg,
+        {{ exact_avg('usage_rate_avg') }} as usage_rate_avg
     from season_rows
     group by season_start_year, role
 ),
@@ -95,9 +95,9 @@ rookie_priors as (
     -- first-year players of a season (not the first season of the data, where all are "new")
     select
         season_rows.season_start_year,
-        round(avg(season_rows.points_avg), 9) as points_avg,
-        round(avg(season_rows.minutes_avg), 9) as minutes_avg,
-        round(avg(season_rows.usage_rate_avg), 9) as usage_rate_avg
+        {{ exact_avg('season_rows.points_avg') }} as points_avg,
+        {{ exact_avg('season_rows.minutes_avg') }} as minutes_avg,
+        {{ exact_avg('season_rows.usage_rate_avg') }} as usage_rate_avg
     from season_rows
     cross join league_first_start
     where
@@ -217,7 +217,8 @@ usual_lines as (
         team_boards.team_id,
         team_boards.game_date,
         lined_players.player_id,
-        count(*) as recent_lines
+        count(*) as recent_lines,
+        max(earlier.game_date) as last_lined_date
     from team_boards
     inner join team_boards as earlier
         on
@@ -230,36 +231,58 @@ usual_lines as (
     group by team_boards.team_id, team_boards.game_date, lined_players.player_id
 ),
 
-regulars as (
+last_games as (
+    -- each candidate's last game strictly before the board date (box scores only)
     select
-        blended.player_id,
-        blended.team_id,
-        blended.game_date,
-        blended.minutes_avg_season,
-        blended.usage_rate_season,
-        blended.points_avg_season,
-        blended.base_minutes,
-        team_boards.team_id is not null
-        and coalesce(usual_lines.recent_lines, 0) >= 2
-        and lined_players.player_id is null as is_absent
-    from blended
-    left join team_boards
+        usual_lines.player_id,
+        usual_lines.team_id,
+        usual_lines.game_date,
+        max(player_games.game_date) as last_game_date
+    from usual_lines
+    inner join player_games
         on
-            blended.team_id = team_boards.team_id
-            and blended.game_date = team_boards.game_date
-    left join usual_lines
+            usual_lines.player_id = player_games.player_id
+            and usual_lines.game_date > player_games.game_date
+    group by usual_lines.player_id, usual_lines.team_id, usual_lines.game_date
+),
+
+regulars as (
+    -- the team's regulars on a board date, from the line boards before it and each player's state
+    -- at his latest lined date before it (never from the date's own row set, which differs between
+    -- the morning and after the games); present regulars take today's base minutes
+    select
+        usual_lines.player_id,
+        usual_lines.team_id,
+        usual_lines.game_date,
+        state.minutes_avg_season,
+        state.usage_rate_season,
+        state.points_avg_season,
+        coalesce(today.base_minutes, state.base_minutes) as base_minutes,
+        lined_players.player_id is null as is_absent
+    from usual_lines
+    inner join blended as state
         on
-            blended.team_id = usual_lines.team_id
-            and blended.game_date = usual_lines.game_date
-            and blended.player_id = usual_lines.player_id
+            usual_lines.player_id = state.player_id
+            and usual_lines.last_lined_date = state.game_date
+    inner join last_games
+        on
+            usual_lines.player_id = last_games.player_id
+            and usual_lines.team_id = last_games.team_id
+            and usual_lines.game_date = last_games.game_date
     left join lined_players
         on
-            blended.player_id = lined_players.player_id
-            and blended.game_date = lined_players.game_date
+            usual_lines.player_id = lined_players.player_id
+            and usual_lines.game_date = lined_players.game_date
+    left join blended as today
+        on
+            usual_lines.player_id = today.player_id
+            and usual_lines.game_date = today.game_date
     where
-        blended.games_played_season >= {{ var('ml_availability_min_games') }}
-        and blended.minutes_avg_last_5 >= {{ var('ml_availability_min_minutes') }}
-        and blended.days_since_last_game <= {{ var('ml_availability_max_days_since_game') }}
+        usual_lines.recent_lines >= 2
+        and state.games_played_season >= {{ var('ml_availability_min_games') }}
+        and state.minutes_avg_last_5 >= {{ var('ml_availability_min_minutes') }}
+        and {{ dbt.datediff('last_games.last_game_date', 'usual_lines.game_date', 'day') }}
+        <= {{ var('ml_availability_max_days_since_game') }}
 ),
 
 team_availability as (
@@ -311,6 +334,7 @@ with_availability as (
     left join regulars
         on
             blended.player_id = regulars.player_id
+            and blended.team_id = regulars.team_id
             and blended.game_date = regulars.game_date
 ),
 

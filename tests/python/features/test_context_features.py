@@ -122,35 +122,38 @@ def test_carry_over_blend_by_hand(two_seasons: Settings) -> None:
 
 
 def test_absent_regulars_by_hand(two_seasons: Settings) -> None:
-    """A regular who had a line on >= 2 of his team's 4 previous line boards and has none on D is
-    absent; teammates_absent of a present player = the number of those on his team."""
+    """A regular of team T on D: a line for T on >= 2 of T's 4 line boards before D, at his latest
+    of those dates >= 5 games and >= 15 minutes over his last 5, a game within 10 days before D.
+    He is absent when T has a board on D and he has no line on it; teammates_absent of a present
+    player of T = the number of them. Recomputed in pandas."""
     from python_jobs.ml.features import load_project_vars
 
     v = load_project_vars()
+    day = pd.Timestamp(D)
     lines = frame(two_seasons, "select distinct player_id, resolved_team_id as team_id, game_date "
                   "from analytics.player_prop_lines_resolved where is_resolved and resolved_team_id is not null "
                   "and game_date <= ?", [D])
-    boards = lines[["team_id", "game_date"]].drop_duplicates().sort_values(["team_id", "game_date"])
-    cache = frame(two_seasons, "select player_id, team_id, games_played_season, minutes_avg_last_5, "
-                  "days_since_last_game from precompute.player_daily_cache where game_date = ?", [D])
-    regular = cache[(cache["games_played_season"] >= v["ml_availability_min_games"])
-                    & (cache["minutes_avg_last_5"] >= v["ml_availability_min_minutes"])
-                    & (cache["days_since_last_game"] <= v["ml_availability_max_days_since_game"])]
-    today = lines[lines["game_date"] == pd.Timestamp(D)]
+    cache = frame(two_seasons, "select player_id, game_date, games_played_season, minutes_avg_last_5 "
+                  "from precompute.player_daily_cache where game_date <= ?", [D]).set_index(["player_id", "game_date"])
+    games = frame(two_seasons, "select player_id, max(game_date) as last_game from analytics.player_game_summary "
+                  "where game_date < ? group by player_id", [D]).set_index("player_id")["last_game"]
+    today = lines[lines["game_date"] == day]
     absent: dict[int, int] = {}
-    for row in regular.itertuples():
-        team_boards = boards[(boards["team_id"] == row.team_id)]
-        if pd.Timestamp(D) not in set(team_boards["game_date"]):
-            continue
-        previous = team_boards[team_boards["game_date"] < pd.Timestamp(D)]["game_date"].tail(4)
-        had = lines[(lines["player_id"] == row.player_id) & lines["game_date"].isin(previous)
-                    & (lines["team_id"] == row.team_id)]
-        if len(had) >= 2 and row.player_id not in set(today["player_id"]):
-            absent[row.team_id] = absent.get(row.team_id, 0) + 1
+    for team_id in sorted(set(today["team_id"])):
+        boards = sorted(set(lines.loc[(lines["team_id"] == team_id) & (lines["game_date"] < day), "game_date"]))[-4:]
+        earlier = lines[(lines["team_id"] == team_id) & lines["game_date"].isin(boards)]
+        for player_id, grp in earlier.groupby("player_id"):
+            if len(grp) < 2 or player_id in set(today["player_id"]):
+                continue
+            state = cache.loc[(player_id, grp["game_date"].max())]
+            recent = player_id in games.index and (day - pd.Timestamp(games[player_id])).days <= \
+                v["ml_availability_max_days_since_game"]
+            if (state["games_played_season"] >= v["ml_availability_min_games"]
+                    and state["minutes_avg_last_5"] >= v["ml_availability_min_minutes"] and recent):
+                absent[team_id] = absent.get(team_id, 0) + 1
     assert sum(absent.values()) > 5
     got = frame(two_seasons, "select player_id, team_id, teammates_absent, is_expected_absent "
                 "from precompute.player_context_features where game_date = ?", [D])
     present = got[got["is_expected_absent"] == 0]
     expected = present["team_id"].map(absent).fillna(0).astype(int)
     assert (present["teammates_absent"].to_numpy() == expected.to_numpy()).all()
-    assert int(got["is_expected_absent"].sum()) == sum(absent.values())

@@ -11,11 +11,11 @@
     figures mix this season's average with the prior by games played:
     (games * season_avg + k * prior) / (games + k), k = var ml_carryover_prior_games.
 
-    Availability: a regular (>= ml_availability_min_games games this season, >= var
-    ml_availability_min_minutes mean minutes over his last 5, last game within
-    ml_availability_max_days_since_game days) who usually has a line (a line on >= 2 of his team's
-    last 4 line boards before the date) is absent when his team has a line board on the date and
-    he has no line on it. Vacated minutes / usage / points are those absent teammates' season
+    Availability: a regular of a team on a board date had a line for the team on >= 2 of its 4
+    previous line boards and, at his latest of those dates, >= ml_availability_min_games games and
+    >= ml_availability_min_minutes mean minutes over his last 5, with a box-score game within
+    ml_availability_max_days_since_game days before the date; he is absent when his team has a line
+    board on the date and he has no line on it. Vacated minutes / usage / points are those absent teammates' season
     averages (the player himself excluded). The minutes projection gives the vacated minutes to
     the present regulars in proportion to their base minutes. Only games before the date and lines
     of the date itself (the morning board) are read. -#}

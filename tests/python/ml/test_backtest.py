@@ -163,7 +163,10 @@ def test_a_model_never_trains_on_its_anchor_day_or_later(tmp_path):
     cols = ["system_id", "game_date", "player_id", "predicted_points", "prediction_std", "edge", "recommendation"]
     a = pd.DataFrame(clean["predictions"])[cols].sort_values(cols[:3]).reset_index(drop=True)
     b = pd.DataFrame(bad["predictions"])[cols].sort_values(cols[:3]).reset_index(drop=True)
-    assert len(a) == 3 * len(lines)
+    # every lined player of every date, by each of the four systems (market_residual_v1 needs a line:
+    # in this synthetic window every row has one)
+    assert set(a["system_id"]) == {"rolling_average_v1", "catboost_v1", "ensemble_v1", "market_residual_v1"}
+    assert len(a) == 4 * len(lines)
     pd.testing.assert_frame_equal(a, b)
     # the oracle, from the store itself: training rows are exactly the labelled rows before FIRST
     assert clean["anchors"][0]["training_window"]["validation_end"] == str(

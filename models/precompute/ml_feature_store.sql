@@ -31,6 +31,7 @@
     'player_daily_cache': 'daily_cache',
     'player_composite_factors': 'composite_factors',
     'team_game_context': 'team_context',
+    'player_context_features': 'context_features',
 } -%}
 {%- set stale_sources = var('stale_sources', []) -%}
 {%- set missing_expressions = [] -%}
@@ -52,6 +53,10 @@ composite_factors as (
 
 team_context as (
     select * from {{ ref('team_game_context') }}
+),
+
+context_features as (
+    select * from {{ ref('player_context_features') }}
 ),
 
 player_games as (
@@ -101,6 +106,10 @@ joined as (
         on
             daily_cache.game_id = team_context.game_id
             and daily_cache.team_id = team_context.team_id
+    left join context_features  -- noqa: ST11
+        on
+            daily_cache.player_id = context_features.player_id
+            and daily_cache.game_date = context_features.game_date
     left join registry
         on daily_cache.player_id = registry.player_id
     left join player_games

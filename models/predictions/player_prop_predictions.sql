@@ -4,7 +4,7 @@
         incremental_strategy='merge',
         incremental_predicates=incremental_window_predicates('game_date'),
         unique_key=['system_id', 'player_id', 'game_date', 'line_source'],
-        on_schema_change='fail',
+        on_schema_change='append_new_columns',
         contract={'enforced': contract_enforced()},
     )
 }}
@@ -75,6 +75,11 @@ final as (
         cast(confidence as double) as confidence,
         cast(recommendation as varchar) as recommendation,
         cast(feature_quality_score as double) as feature_quality_score,
+        cast(p_over as double) as p_over,
+        cast(calibration_version as varchar) as calibration_version,
+        cast(best_book as varchar) as best_book,
+        cast(best_price as integer) as best_price,
+        cast(expected_value as double) as expected_value,
         -- timestamps
         cast(features_computed_at as timestamp with time zone) as features_computed_at,
         cast(scored_at as timestamp with time zone) as scored_at,

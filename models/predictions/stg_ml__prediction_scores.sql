@@ -44,6 +44,11 @@ final as (
         confidence,
         recommendation,
         feature_quality_score,
+        p_over,
+        calibration_version,
+        best_book,
+        best_price,
+        expected_value,
         -- timestamps
         features_computed_at,
         scored_at

@@ -11,9 +11,14 @@ For every game date D in [start, end] that has consensus lines in the warehouse:
   (``scoring.build_day_scores``), then graded: did_play -> graded, finished without a box-score
   row (did_play false) -> void, game not finished -> pending (left out of the figures).
 
-The result JSON has, per system: overall figures, figures per |edge| bucket, per recommended side,
-and calibration (predicted probability of the lean side vs observed win rate; share of actuals
-inside +/- 1 std).
+Labelled rows carry the consensus line and market columns of their own date (all before the
+anchor), so the market-aware system and the calibrators learn only from earlier lines.
+
+The result JSON has, per system: overall figures (MAE model vs line; Brier score and log loss of
+P(over) next to the no-vig market's on the same rows; expected calibration error; hit rate with its
+Wilson interval; ROI at the recorded best prices), figures per |edge| bucket, per recommended side,
+and the reliability table (stated confidence of the lean side vs observed win rate; share of
+actuals inside +/- 1 std).
 """
 
 from __future__ import annotations
@@ -32,11 +37,20 @@ import pandas as pd
 
 from python_jobs.config import Settings
 from python_jobs.ml.features import FeatureSpec, load_feature_spec
+from python_jobs.ml.metrics import (
+    brier,
+    expected_calibration_error,
+    log_loss,
+    reliability,
+    wilson_interval,
+    win_profit,
+)
 from python_jobs.ml.params import MlParams, load_ml_params
 from python_jobs.ml.predict import LoadedModel
-from python_jobs.ml.scoring import CONSENSUS_LINES, LINE_COLUMNS, build_day_scores
+from python_jobs.ml.scoring import build_day_scores, read_lines
 from python_jobs.ml.training import (
     FEATURE_STORE,
+    attach_history_lines,
     feature_store_columns,
     fit_systems,
     prepare_labelled,
@@ -45,7 +59,8 @@ from python_jobs.warehouse.connection import connect
 
 log = logging.getLogger(__name__)
 EDGE_BUCKETS = [(0.0, 1.0), (1.0, 2.0), (2.0, 3.0), (3.0, 5.0), (5.0, math.inf)]
-CONFIDENCE_BUCKETS = [(0.0, 50.0), (50.0, 55.0), (55.0, 60.0), (60.0, 65.0), (65.0, 70.0), (70.0, 101.0)]
+CALIBRATION_TOLERANCE_POINTS = 3.0  # issue #12: a bucket with >= 100 predictions within +/- 3 points
+CALIBRATION_MIN_BUCKET = 100
 BREAK_EVEN_MINUS_110 = 110 / 210
 
 
@@ -55,7 +70,8 @@ class BacktestError(ValueError):
 
 def read_backtest_inputs(settings: Settings, spec: FeatureSpec, start: date, end: date
                          ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """(labelled rows before ``end``, feature rows of [start, end], consensus lines of [start, end])."""
+    """(labelled rows before ``end`` with their own date's line attached, feature rows of [start,
+    end], consensus lines with market columns of [start, end])."""
     cols = feature_store_columns(spec)
     with connect(settings) as con:
         labelled = con.fetch_df(
@@ -64,12 +80,11 @@ def read_backtest_inputs(settings: Settings, spec: FeatureSpec, start: date, end
         test_rows = con.fetch_df(
             f"select {cols} from {FEATURE_STORE} where game_date between ? and ? order by game_date, player_id",
             [start, end])
-        lines = con.fetch_df(
-            f"select game_date, {', '.join(LINE_COLUMNS)} from {CONSENSUS_LINES} "
-            "where game_date between ? and ? order by game_date, player_id", [start, end])
-    for frame in (labelled, test_rows, lines):
+        history_lines = read_lines(con, before=end)
+        lines = read_lines(con, start=start, end=end)
+    for frame in (labelled, test_rows):
         frame["game_date"] = pd.to_datetime(frame["game_date"]).dt.date
-    return labelled, test_rows, lines
+    return attach_history_lines(labelled, history_lines), test_rows, lines
 
 
 def anchors_for(dates: list[date], retrain_every_days: int) -> dict[date, date]:
@@ -103,7 +118,8 @@ def walk_forward(labelled: pd.DataFrame, test_rows: pd.DataFrame, lines: pd.Data
             mask &= accepted_dates >= anchor - timedelta(days=params.training_lookback_days)
         fitted = fit_systems(accepted_labelled.loc[mask.to_numpy()].reset_index(drop=True), spec, params,
                              threads=threads, system_ids=systems)
-        models = [LoadedModel(sid, f"backtest-{anchor}", r.model, r.residual_std, r.std_buckets)
+        models = [LoadedModel(sid, f"backtest-{anchor}", r.model, r.residual_std, r.std_buckets,
+                              calibrator=r.calibrator)
                   for sid, r in fitted.items() if not systems or sid in systems]
         window = next(iter(fitted.values())).window
         anchor_dates = [d for d, a in mapping.items() if a == anchor]
@@ -112,13 +128,16 @@ def walk_forward(labelled: pd.DataFrame, test_rows: pd.DataFrame, lines: pd.Data
             day_rows = test_rows.loc[(test_rows["game_date"] == d) & test_rows["player_id"].isin(day_lines["player_id"])]
             scores, day_rejects = build_day_scores(day_rows.reset_index(drop=True), day_lines.reset_index(drop=True),
                                                    models, spec, params, d)
-            outcome = day_rows[["player_id", "is_upcoming", "did_play", "actual_points"]]
+            market = day_lines[["player_id", "no_vig_over_probability"]]
+            outcome = day_rows[["player_id", "is_upcoming", "did_play", "actual_points"]].merge(
+                market, on="player_id", how="left", validate="one_to_one")
             predictions.append(scores.merge(outcome, on="player_id", how="left", validate="many_to_one"))
             rejects.append(day_rejects)
         anchor_log.append({
             "anchor": str(anchor), "dates": [str(d) for d in anchor_dates],
             "training_window": window, "fit_seconds": round(time.perf_counter() - started, 2),
             "validation_mae": {sid: round(r.validation_mae, 3) for sid, r in fitted.items()},
+            "calibration": {sid: r.calibrator.to_dict() for sid, r in fitted.items()},
         })
         log.info("backtest anchor %s: %d dates, validation MAE %s", anchor, len(anchor_dates),
                  anchor_log[-1]["validation_mae"])
@@ -157,28 +176,53 @@ def grade(pred: pd.DataFrame) -> pd.DataFrame:
     lean_result = result(lean)
     lean_result[(pred["grade_status"] == "void").to_numpy()] = None  # as in prediction_accuracy
     pred["lean_result"] = lean_result
-    price = np.where(rec == "OVER", pred["over_price"].astype("Float64").to_numpy(dtype="float64", na_value=np.nan),
-                     pred["under_price"].astype("Float64").to_numpy(dtype="float64", na_value=np.nan))
-    # an American price is <= -100 or >= +100; anything between (e.g. a median of -110 and +110) is
-    # not a price: the bet counts as unpriced (left out of the ROI), as in prediction_accuracy
-    price = np.where(np.abs(price) >= 100, price, np.nan)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        win_profit = np.where(price > 0, price / 100.0, 100.0 / np.abs(price))
+    # the recorded price of a bet: the best available price (best_price) when the prediction has one,
+    # else the consensus price of its side; an American price is <= -100 or >= +100, anything between
+    # is not a price and the bet counts as unpriced (left out of the ROI), as in prediction_accuracy
+    consensus = np.where(rec == "OVER", pred["over_price"].astype("Float64").to_numpy(dtype="float64", na_value=np.nan),
+                         pred["under_price"].astype("Float64").to_numpy(dtype="float64", na_value=np.nan))
+    best = (pred["best_price"].astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
+            if "best_price" in pred.columns else np.full(len(pred), np.nan))
+    price = np.where(~np.isnan(best), best, consensus)
+    payout = win_profit(price)
     br = pred["bet_result"].to_numpy()
     pred["profit_units"] = np.select(
-        [br == "hit", br == "miss", np.isin(br, ["push", "void"])], [win_profit, -1.0, 0.0], default=np.nan)
-    pred.loc[pred["bet_result"].isin(["hit", "miss"]) & np.isnan(price), "profit_units"] = np.nan
+        [br == "hit", br == "miss", np.isin(br, ["push", "void"])], [payout, -1.0, 0.0], default=np.nan)
+    pred.loc[pred["bet_result"].isin(["hit", "miss"]) & np.isnan(payout), "profit_units"] = np.nan
     return pred
 
 
-def wilson(hits: int, n: int, z: float = 1.96) -> tuple[float | None, float | None]:
-    if n == 0:
-        return None, None
-    p = hits / n
-    denom = 1 + z * z / n
-    centre = p + z * z / (2 * n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return (centre - half) / denom, (centre + half) / denom
+def wilson(hits: int, n: int) -> tuple[float | None, float | None]:
+    """metrics.wilson_interval with None (JSON null) for an empty sample."""
+    low, high = wilson_interval(hits, n)
+    return (None, None) if n == 0 else (low, high)
+
+
+def probability_scores(df: pd.DataFrame) -> dict[str, Any]:
+    """Brier score and log loss of the system's P(over) and of the no-vig market's, on the graded
+    lined rows that were not a push and have both; expected calibration error of the lean side."""
+    graded = df.loc[(df["grade_status"] == "graded") & df["line_points"].notna()]
+    actual = graded["actual_points"].astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
+    line = graded["line_points"].astype("float64").to_numpy()
+    p = graded["p_over"].astype("Float64").to_numpy(dtype="float64", na_value=np.nan) \
+        if "p_over" in graded.columns else np.full(len(graded), np.nan)
+    market = graded["no_vig_over_probability"].astype("Float64").to_numpy(dtype="float64", na_value=np.nan) \
+        if "no_vig_over_probability" in graded.columns else np.full(len(graded), np.nan)
+    ok = (actual != line) & ~np.isnan(p) & ~np.isnan(market) & ~np.isnan(actual)
+    over = (actual > line).astype(float)
+    lean = graded["lean_result"].to_numpy()
+    decided = np.isin(lean, ["hit", "miss"])
+    conf = graded["confidence"].astype("float64").to_numpy()
+
+    def r(x: float) -> float | None:
+        return None if math.isnan(x) else round(x, 4)
+
+    return {
+        "n_probability_rows": int(ok.sum()),
+        "brier": r(brier(p[ok], over[ok])), "brier_market": r(brier(market[ok], over[ok])),
+        "log_loss": r(log_loss(p[ok], over[ok])), "log_loss_market": r(log_loss(market[ok], over[ok])),
+        "ece": r(expected_calibration_error(conf[decided], (lean[decided] == "hit").astype(float))),
+    }
 
 
 def summarize(df: pd.DataFrame) -> dict[str, Any]:
@@ -212,24 +256,33 @@ def summarize(df: pd.DataFrame) -> dict[str, Any]:
         "lean_hits": lean_hits, "lean_misses": lean_misses,
         "lean_hit_rate": r(lean_hits / (lean_hits + lean_misses) if lean_hits + lean_misses else None),
         "lean_wilson_low": r(lean_low), "lean_wilson_high": r(lean_high),
+        **probability_scores(done),
     }
 
 
 def calibration(df: pd.DataFrame) -> dict[str, Any]:
+    """Reliability of the stated confidence (lean side, every graded lined prediction) and whether
+    every bucket with >= CALIBRATION_MIN_BUCKET rows is within CALIBRATION_TOLERANCE_POINTS."""
     graded = df.loc[df["grade_status"] == "graded"]
+    decided = graded.loc[graded["lean_result"].isin(["hit", "miss"])]
+    table = reliability(decided["confidence"].astype("float64").to_numpy(),
+                        (decided["lean_result"] == "hit").astype(float).to_numpy())
     rows = []
-    for lo, hi in CONFIDENCE_BUCKETS:
-        sub = graded.loc[(graded["confidence"] >= lo) & (graded["confidence"] < hi)]
-        decided = sub.loc[sub["lean_result"].isin(["hit", "miss"])]
+    for rec in table.to_dict("records"):
+        big = rec["n"] >= CALIBRATION_MIN_BUCKET
         rows.append({
-            "confidence_bucket": f"{lo:g}-{min(hi, 100):g}",
-            "n": len(decided),
-            "mean_predicted_probability": round(float(decided["confidence"].mean()) / 100, 4) if len(decided) else None,
-            "observed_win_rate": round(float((decided["lean_result"] == "hit").mean()), 4) if len(decided) else None,
+            "confidence_bucket": rec["bin"], "n": rec["n"],
+            "mean_predicted_probability": None if rec["n"] == 0 else round(rec["mean_confidence"], 4),
+            "observed_win_rate": None if rec["n"] == 0 else round(rec["observed"], 4),
+            "gap_points": None if rec["n"] == 0 else round(rec["gap_points"], 2),
+            "within_tolerance": (abs(rec["gap_points"]) <= CALIBRATION_TOLERANCE_POINTS) if big else None,
         })
     inside = (np.abs(graded["actual_points"].astype("float64") - graded["predicted_points"]) <= graded["prediction_std"])
+    checked = [r["within_tolerance"] for r in rows if r["within_tolerance"] is not None]
     return {
         "by_confidence": rows,
+        "buckets_checked": len(checked),
+        "all_checked_buckets_within_tolerance": all(checked) if checked else None,
         "share_within_1_std": round(float(inside.mean()), 4) if len(graded) else None,
         "expected_share_within_1_std": 0.6827,
         "mean_signed_error": round(float((graded["actual_points"].astype("float64") - graded["predicted_points"]).mean()), 3)
@@ -257,6 +310,8 @@ def report(graded: pd.DataFrame, rejects: pd.DataFrame, anchors: list[dict[str, 
     ]
     return {
         "break_even_hit_rate_at_minus_110": round(BREAK_EVEN_MINUS_110, 4),
+        "calibration_tolerance_points": CALIBRATION_TOLERANCE_POINTS,
+        "calibration_min_bucket": CALIBRATION_MIN_BUCKET,
         "n_game_dates": int(graded["game_date"].nunique()),
         "n_graded_game_dates": int(graded.loc[graded["grade_status"] == "graded", "game_date"].nunique()),
         "n_pending_predictions": int((graded["grade_status"] == "pending").sum()),
@@ -271,7 +326,8 @@ def report(graded: pd.DataFrame, rejects: pd.DataFrame, anchors: list[dict[str, 
 
 PREDICTION_FIELDS = [
     "game_date", "system_id", "model_version", "player_id", "line_points", "over_price", "under_price",
-    "predicted_points", "prediction_std", "edge", "confidence", "recommendation", "grade_status",
+    "predicted_points", "prediction_std", "edge", "confidence", "recommendation", "p_over",
+    "calibration_version", "no_vig_over_probability", "best_book", "best_price", "expected_value", "grade_status",
     "actual_points", "absolute_error", "line_absolute_error", "bet_result", "lean_result", "profit_units",
 ]
 

@@ -37,6 +37,7 @@ QUERIES: dict[str, str] = {
         select p.game_date, p.system_id, p.model_version, p.player_id, f.player_name, p.game_id,
                p.line_source, p.line_points, p.line_bookmakers, p.over_price, p.under_price,
                p.predicted_points, p.prediction_std, p.edge, p.confidence, p.recommendation,
+               p.p_over, p.calibration_version, p.best_book, p.best_price, p.expected_value,
                p.feature_quality_score, p.scored_at
         from predictions.player_prop_predictions as p
         left join precompute.ml_feature_store as f on p.feature_row_id = f.feature_row_id

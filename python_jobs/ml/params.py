@@ -15,20 +15,29 @@ from python_jobs.ml.features import load_project_vars
 
 @dataclass(frozen=True)
 class MlParams:
-    # recommend OVER/UNDER only when |edge| >= min_edge_points AND confidence >= min_confidence
+    # legacy thresholds (kept for reference; recommendations are price-aware, see min_ev)
     min_edge_points: float = 1.0
     min_confidence: float = 55.0
+    # recommend OVER/UNDER only when the expected value of 1 unit at the best price >= min_ev
+    min_ev: float = 0.02
     # share of players with a line that must be predicted per date
     coverage_slo: float = 0.95
     # rows whose feature_quality_score is below this are rejected ('low_feature_quality')
     min_feature_quality: float = 0.0
-    # training: days before the cutoff held out for validation; history used (None = all)
-    validation_days: int = 21
+    # training: the latest whole game dates holding >= min(validation_rows, validation_max_share x
+    # rows) labelled rows are the validation window; history used (None = all)
+    validation_rows: int = 6000
+    validation_max_share: float = 0.25
     training_lookback_days: int | None = None
     # rolling_average_v1: {feature name: weight}
     baseline_blend: dict[str, float] = field(default_factory=dict)
     # catboost_v1 hyper-parameters
     catboost: dict[str, Any] = field(default_factory=dict)
+    # market_residual_v1: 'residual' or 'line_feature'; ridge penalty (rows-equivalent)
+    market_mode: str = "residual"
+    market_ridge: float = 200.0
+    # Platt calibration prior weight (rows-equivalent) at the identity
+    calibration_prior_rows: float = 200.0
 
 
 def load_ml_params(home: Path | None = None) -> MlParams:
@@ -45,8 +54,13 @@ def load_ml_params(home: Path | None = None) -> MlParams:
         min_confidence=float(get("min_confidence", defaults.min_confidence)),
         coverage_slo=float(vars_.get("coverage_slo") or defaults.coverage_slo),
         min_feature_quality=float(get("min_feature_quality", defaults.min_feature_quality)),
-        validation_days=int(get("validation_days", defaults.validation_days)),
+        min_ev=float(get("min_ev", defaults.min_ev)),
+        validation_rows=int(get("validation_rows", defaults.validation_rows)),
+        validation_max_share=float(get("validation_max_share", defaults.validation_max_share)),
         training_lookback_days=None if lookback is None else int(lookback),
         baseline_blend={str(k): float(v) for k, v in dict(get("baseline_blend", {})).items()},
         catboost=dict(get("catboost", {})),
+        market_mode=str(get("market_mode", defaults.market_mode)),
+        market_ridge=float(get("market_ridge", defaults.market_ridge)),
+        calibration_prior_rows=float(get("calibration_prior_rows", defaults.calibration_prior_rows)),
     )

@@ -5,12 +5,17 @@ Definitions (documented in docs/ml.md):
 - ``prediction_std`` = the model's residual RMSE on its validation window, for the bucket of
   predicted points the prediction falls in (falls back to the overall RMSE).
 - ``edge`` = predicted_points - line_points (NULL without a line).
-- Under the model, actual ~ Normal(predicted_points, prediction_std). With continuity correction
-  for whole-number lines (a push is possible): P(over wins) = 1 - Phi((floor(line) + 0.5 - pred) / std),
-  P(under wins) = Phi((ceil(line) - 0.5 - pred) / std).
-- ``confidence`` = 100 * P(the side the edge points to wins), in [0, 100]; 0 when there is no line.
-- ``recommendation``: NO_LINE exactly when there is no line; OVER/UNDER when |edge| >=
-  ``ml_min_edge_points`` and confidence >= ``ml_min_confidence``; else PASS.
+- The predictive distribution is Normal(predicted_points, prediction_std). With continuity
+  correction for whole-number lines: raw P(over) = 1 - Phi((floor(line) + 0.5 - pred) / std), the
+  probability of the over given no push (pushes are left out: P(over)/(P(over)+P(under))).
+- ``p_over`` = the model's calibrator applied to raw P(over) (metrics.PlattCalibrator, fitted on
+  lined held-out rows before the model's cutoff); ``calibration_version`` names it.
+- ``expected_value`` = p * payout(best price) - (1 - p) for the side the edge points to, at the best
+  price among the books offering the consensus line (``best_book``/``best_price``).
+- ``confidence`` = 100 * calibrated probability of the side the edge points to (the recommended
+  side for a bet); 0 without a line.
+- ``recommendation``: NO_LINE exactly when there is no line; OVER/UNDER when the edge points to that
+  side and its expected value >= ``ml_min_ev`` (fixed before any backtest); else PASS.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from python_jobs.ml.metrics import PlattCalibrator, expected_value
 from python_jobs.ml.params import MlParams
 from python_jobs.ml.systems.base import Model
 
@@ -31,6 +37,7 @@ SCORE_COLUMNS = [
     "system_id", "model_version", "player_id", "game_date", "game_id", "line_source", "line_points",
     "line_bookmakers", "over_price", "under_price", "predicted_points", "prediction_std", "edge",
     "confidence", "recommendation", "feature_row_id", "feature_quality_score", "features_computed_at",
+    "p_over", "calibration_version", "best_book", "best_price", "expected_value",
 ]
 
 
@@ -44,6 +51,7 @@ class LoadedModel:
     residual_std: float
     std_buckets: list[list[float]] = field(default_factory=list)  # [[lo, hi, std], ...]
     trained_through: str | None = None  # last game date (ISO) of the labelled rows the model saw
+    calibrator: PlattCalibrator = field(default_factory=PlattCalibrator)
 
     def std_for(self, predicted: np.ndarray) -> np.ndarray:
         out = np.full(len(predicted), float(self.residual_std))
@@ -71,69 +79,100 @@ def normal_cdf(z: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + _erf(np.asarray(z, dtype=float) / math.sqrt(2.0)))
 
 
-def side_probabilities(predicted: np.ndarray, std: np.ndarray, line: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(P(over wins), P(under wins)) with a continuity correction for whole-number lines."""
+def raw_p_over(predicted: np.ndarray, std: np.ndarray, line: np.ndarray) -> np.ndarray:
+    """P(over | no push) under Normal(predicted, std), continuity-corrected for whole-number lines."""
     over_threshold = np.floor(line) + 0.5
     under_threshold = np.ceil(line) - 0.5
     p_over = 1.0 - normal_cdf((over_threshold - predicted) / std)
     p_under = normal_cdf((under_threshold - predicted) / std)
-    return p_over, p_under
+    return p_over / np.maximum(p_over + p_under, 1e-12)
 
 
-def recommend(predicted: np.ndarray, std: np.ndarray, line: np.ndarray, params: MlParams
-              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(edge, confidence, recommendation) arrays; line NaN = no line."""
+def recommend(predicted: np.ndarray, p_over: np.ndarray, line: np.ndarray, best_over: np.ndarray,
+              best_under: np.ndarray, params: MlParams) -> dict[str, np.ndarray]:
+    """edge, confidence, recommendation, expected_value and the lean side's best price per row.
+
+    ``line`` NaN = no line; ``p_over`` the calibrated P(over); ``best_over``/``best_under`` the best
+    American prices (NaN = no book at the consensus line: no priced bet, PASS)."""
     has_line = ~np.isnan(line)
-    safe_line = np.where(has_line, line, 0.0)
-    edge = np.where(has_line, predicted - safe_line, np.nan)
-    p_over, p_under = side_probabilities(predicted, std, safe_line)
-    favour_over = np.where(edge > 0, True, np.where(edge < 0, False, p_over >= p_under))
-    p_side = np.where(favour_over, p_over, p_under)
-    confidence = np.where(has_line, np.round(100.0 * p_side, 2), 0.0)
-    confidence = np.clip(confidence, 0.0, 100.0)
-    is_bet = has_line & (np.abs(np.nan_to_num(edge)) >= params.min_edge_points) & (confidence >= params.min_confidence)
-    recommendation = np.where(
-        ~has_line, "NO_LINE", np.where(is_bet, np.where(favour_over, "OVER", "UNDER"), "PASS")
-    )
-    return edge, confidence, recommendation
+    edge = np.where(has_line, predicted - np.where(has_line, line, 0.0), np.nan)
+    over = np.nan_to_num(edge) > 0
+    under = np.nan_to_num(edge) < 0
+    p_side = np.where(over, p_over, np.where(under, 1.0 - p_over, np.maximum(p_over, 1.0 - p_over)))
+    price = np.where(over, best_over, np.where(under, best_under, np.nan))
+    ev = np.where(has_line, expected_value(p_side, price), np.nan)
+    confidence = np.where(has_line, np.clip(np.round(100.0 * np.nan_to_num(p_side), 2), 0.0, 100.0), 0.0)
+    is_bet = has_line & (over | under) & ~np.isnan(ev) & (np.nan_to_num(ev, nan=-1.0) >= params.min_ev)
+    recommendation = np.where(~has_line, "NO_LINE", np.where(is_bet, np.where(over, "OVER", "UNDER"), "PASS"))
+    return {"edge": edge, "confidence": confidence, "recommendation": recommendation, "expected_value": ev,
+            "price": price, "side": np.where(over, "OVER", np.where(under, "UNDER", None))}
+
+
+def _column(rows: pd.DataFrame, name: str, dtype: str = "float64") -> np.ndarray:
+    if name not in rows.columns:
+        return np.full(len(rows), np.nan if dtype == "float64" else None, dtype=dtype if dtype == "float64" else object)
+    if dtype == "float64":
+        return pd.to_numeric(rows[name], errors="coerce").astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
+    return rows[name].astype(object).where(rows[name].notna(), None).to_numpy()
 
 
 def score_frame(rows: pd.DataFrame, models: list[LoadedModel], params: MlParams) -> pd.DataFrame:
-    """Score validated feature rows (with consensus line columns joined) with every model.
+    """Score validated feature rows (with consensus line and market columns joined) with every model.
 
     ``rows`` needs the feature columns plus ``consensus_line_points`` (NaN/NULL = no line),
-    ``bookmaker_keys``, ``over_price``, ``under_price``, ids and metadata columns.
+    ``bookmaker_keys``, ``over_price``, ``under_price``, ids and metadata columns; the market columns
+    (``best_over_book``, ``best_over_price``, ``best_under_book``, ``best_under_price``,
+    ``no_vig_over_probability`` ...) when present. A model that ``needs_line`` scores lined rows only.
     """
     if rows.empty:
         return pd.DataFrame(columns=SCORE_COLUMNS)
-    line = rows["consensus_line_points"].astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
-    has_line = ~np.isnan(line)
     frames = []
     for loaded in models:
-        predicted = np.round(loaded.model.predict(rows), 3)
+        sub = rows
+        if getattr(loaded.model, "needs_line", False):
+            sub = rows.loc[rows["consensus_line_points"].notna()].reset_index(drop=True)
+            if sub.empty:
+                continue
+        line = _column(sub, "consensus_line_points")
+        has_line = ~np.isnan(line)
+        predicted = np.round(loaded.model.predict(sub), 3)
         std = np.round(loaded.std_for(predicted), 3)
-        edge, confidence, recommendation = recommend(predicted, std, line, params)
+        p_raw = raw_p_over(predicted, std, np.where(has_line, line, 0.0))
+        p_over = np.where(has_line, loaded.calibrator.apply(p_raw), np.nan)
+        rec = recommend(predicted, p_over, line, _column(sub, "best_over_price"), _column(sub, "best_under_price"),
+                        params)
+        side = rec["side"]
+        book = np.where(side == "OVER", _column(sub, "best_over_book", "object"),
+                        np.where(side == "UNDER", _column(sub, "best_under_book", "object"), None))
+        is_bet = np.isin(rec["recommendation"], ["OVER", "UNDER"])
         out = pd.DataFrame({
             "system_id": loaded.system_id,
             "model_version": loaded.version,
-            "player_id": rows["player_id"].astype("int64").to_numpy(),
-            "game_date": pd.to_datetime(rows["game_date"]).dt.date.to_numpy(),
-            "game_id": rows["game_id"].to_numpy() if "game_id" in rows else None,
+            "player_id": sub["player_id"].astype("int64").to_numpy(),
+            "game_date": pd.to_datetime(sub["game_date"]).dt.date.to_numpy(),
+            "game_id": sub["game_id"].to_numpy() if "game_id" in sub else None,
             "line_source": np.where(has_line, "consensus_main", "none"),
             "line_points": line,
-            "line_bookmakers": np.where(has_line, rows["bookmaker_keys"].to_numpy(dtype=object), None),
-            "over_price": rows["over_price"].astype("Int64").where(has_line),
-            "under_price": rows["under_price"].astype("Int64").where(has_line),
+            "line_bookmakers": np.where(has_line, sub["bookmaker_keys"].to_numpy(dtype=object), None),
+            "over_price": sub["over_price"].astype("Int64").where(has_line),
+            "under_price": sub["under_price"].astype("Int64").where(has_line),
             "predicted_points": predicted,
             "prediction_std": std,
-            "edge": np.round(edge, 3),
-            "confidence": confidence,
-            "recommendation": recommendation,
-            "feature_row_id": rows["feature_row_id"].to_numpy(),
-            "feature_quality_score": rows["feature_quality_score"].astype("Float64").to_numpy(
+            "edge": np.round(rec["edge"], 3),
+            "confidence": rec["confidence"],
+            "recommendation": rec["recommendation"],
+            "feature_row_id": sub["feature_row_id"].to_numpy(),
+            "feature_quality_score": sub["feature_quality_score"].astype("Float64").to_numpy(
                 dtype="float64", na_value=np.nan),
-            "features_computed_at": rows["features_computed_at"].to_numpy()
-            if "features_computed_at" in rows else None,
+            "features_computed_at": sub["features_computed_at"].to_numpy()
+            if "features_computed_at" in sub else None,
+            "p_over": np.round(p_over, 4),
+            "calibration_version": np.where(has_line, loaded.calibrator.version, None),
+            "best_book": np.where(is_bet, book, None),
+            "best_price": pd.array(np.where(is_bet, rec["price"], np.nan), dtype="Float64").astype("Int64"),
+            "expected_value": np.round(rec["expected_value"], 4),
         })
         frames.append(out)
+    if not frames:
+        return pd.DataFrame(columns=SCORE_COLUMNS)
     return pd.concat(frames, ignore_index=True)[SCORE_COLUMNS]

@@ -33,8 +33,32 @@ from python_jobs.warehouse.base import Warehouse
 
 log = logging.getLogger(__name__)
 CONSENSUS_LINES = "analytics.player_consensus_lines"
+MARKET_LINES = "precompute.player_market_lines"
 LINE_COLUMNS = ["player_id", "consensus_line_points", "bookmaker_keys", "over_price", "under_price",
                 "n_books"]
+MARKET_COLUMNS = ["no_vig_over_probability", "line_spread", "line_movement", "n_snapshots", "best_over_book",
+                  "best_over_price", "best_under_book", "best_under_price"]
+
+
+def read_lines(con, *, on: date | None = None, before: date | None = None, start: date | None = None,
+               end: date | None = None) -> pd.DataFrame:
+    """Consensus lines with their market columns (game_date, LINE_COLUMNS, MARKET_COLUMNS): of one
+    date (``on``), of dates before ``before``, or of [start, end]. Column names come from code."""
+    if on is not None:
+        where, params = "c.game_date = ?", [on]
+    elif before is not None:
+        where, params = "c.game_date < ?", [before]
+    elif start is not None and end is not None:
+        where, params = "c.game_date between ? and ?", [start, end]
+    else:
+        raise ValueError("read_lines needs on=, before= or start= and end=")
+    cols = ", ".join([f"c.{c}" for c in LINE_COLUMNS] + [f"m.{c}" for c in MARKET_COLUMNS])
+    frame = con.fetch_df(
+        f"select c.game_date, {cols} from {CONSENSUS_LINES} as c left join {MARKET_LINES} as m "
+        f"on c.player_id = m.player_id and c.game_date = m.game_date where {where} "
+        "order by c.game_date, c.player_id", params)
+    frame["game_date"] = pd.to_datetime(frame["game_date"]).dt.date
+    return frame
 
 
 @dataclass
@@ -61,10 +85,7 @@ def read_day(con: Warehouse, spec: FeatureSpec, game_date: date) -> tuple[pd.Dat
         f"select {feature_store_columns(spec)} from {FEATURE_STORE} where game_date = ? order by player_id",
         [game_date],
     )
-    lines = con.fetch_df(
-        f"select {', '.join(LINE_COLUMNS)} from {CONSENSUS_LINES} where game_date = ? order by player_id",
-        [game_date],
-    )
+    lines = read_lines(con, on=game_date).drop(columns=["game_date"])
     return features, lines
 
 

@@ -12,7 +12,9 @@ The file is written by ``python_jobs.ml.backtest.backtest``; the report reads th
 
 with ``<metrics>`` = ``n_predictions``, ``n_bets``, ``hits``, ``misses``, ``pushes``, ``hit_rate``,
 ``wilson_low``, ``wilson_high``, ``roi``, ``mae_model``, ``mae_line``, ``lean_hits``,
-``lean_misses``, ``lean_hit_rate``, ``lean_wilson_low``, ``lean_wilson_high`` (null when undefined).
+``lean_misses``, ``lean_hit_rate``, ``lean_wilson_low``, ``lean_wilson_high``, and (issue #12)
+``brier``, ``brier_market``, ``log_loss``, ``log_loss_market``, ``ece`` (null when undefined or
+absent: older files).
 A file without a ``systems`` object holding at least one system with ``overall`` figures is
 refused with a ``ValueError`` naming what is missing.
 """
@@ -29,7 +31,7 @@ from python_jobs.config import Settings
 
 METRIC_KEYS = ["n_predictions", "n_bets", "hits", "misses", "pushes", "hit_rate", "wilson_low", "wilson_high",
                "roi", "mae_model", "mae_line", "lean_hits", "lean_misses", "lean_hit_rate", "lean_wilson_low",
-               "lean_wilson_high"]
+               "lean_wilson_high", "brier", "brier_market", "log_loss", "log_loss_market", "ece"]
 META_KEYS = ("start", "end", "n_game_dates", "n_graded_game_dates", "retrain_every_days", "generated_at")
 BUNDLED_BACKTEST = Path("docs") / "backtest_2025.json"
 

@@ -438,6 +438,12 @@ def backtest_sections(bt: Backtest | None, note: str | None) -> list[Section]:
              "wilson_high", "roi", "mae_model", "mae_line", "lean_hit_rate"]
     s.tables.append(frame_table(overall[shown], {**pct, **counts}, caption="Bets: hit rate of OVER/UNDER picks; "
                                 "lean_hit_rate: the side the edge points to on every prediction with a line."))
+    probability = ["system_id", "brier", "brier_market", "log_loss", "log_loss_market", "ece"]
+    if overall[probability[1:]].notna().any().any():
+        s.tables.append(frame_table(overall[probability], {"ece": "pct"}, caption=(
+            "P(over): Brier score and log loss of the system's calibrated probability next to the no-vig "
+            "market's on the same rows (lower is better); ECE = expected calibration error of the stated "
+            "confidence (the reliability diagram below).")))
     if overall[["mae_model", "mae_line"]].notna().any().any():
         s.plots.append(Plot("backtest-mae", charts.to_div(charts.grouped_bars(
             overall, "system_id", [("mae_model", "model MAE"), ("mae_line", "line MAE")],

@@ -20,20 +20,12 @@ import math
 import numpy as np
 import pandas as pd
 
+from python_jobs.ml.metrics import reliability, wilson_interval, win_profit
+
+__all__ = ["reliability", "wilson_interval", "win_profit"]  # re-exported: one implementation each
+
 BREAK_EVEN_HIT_RATE = 110 / 210  # 52.38%: the hit rate that breaks even at -110 on both sides
 EDGE_BUCKETS: list[tuple[float, float]] = [(0.0, 1.0), (1.0, 2.0), (2.0, 3.0), (3.0, 5.0), (5.0, math.inf)]
-CALIBRATION_BINS = [50.0, 55.0, 60.0, 65.0, 70.0, 100.0001]
-
-
-def wilson_interval(hits: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
-    """Wilson score 95% interval of a proportion; (nan, nan) when n == 0."""
-    if n <= 0:
-        return (float("nan"), float("nan"))
-    p = hits / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return (max(0.0, centre - half), min(1.0, centre + half))
 
 
 def numeric(series: pd.Series) -> np.ndarray:
@@ -44,12 +36,6 @@ def numeric(series: pd.Series) -> np.ndarray:
 def text(series: pd.Series) -> pd.Series:
     """Lower-case strings, '' for null (safe to compare without NA ambiguity)."""
     return series.astype("string").str.lower().fillna("")
-
-
-def win_profit(price: np.ndarray) -> np.ndarray:
-    """Profit of a winning 1-unit stake at American odds (NaN when the price is unknown)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(price > 0, price / 100.0, np.where(price < 0, 100.0 / np.abs(price), np.nan))
 
 
 def edge_bucket_label(lo: float, hi: float) -> str:
@@ -183,17 +169,16 @@ def by_edge_bucket(frame: pd.DataFrame) -> pd.DataFrame:
 
 def calibration(frame: pd.DataFrame) -> pd.DataFrame:
     """Per system and confidence bin: mean stated confidence vs observed win rate of the lean side
-    (confidence is 100 x the model's probability that this side wins, so a calibrated system sits
-    on the diagonal)."""
+    (confidence is 100 x the calibrated probability that this side wins, so a calibrated system sits
+    on the diagonal). The bins and the table are metrics.reliability's (the backtest uses it too)."""
     df = with_lean(frame)
-    df = df[text(df["lean_result"]).isin(["hit", "miss"])].copy()
-    df["confidence"] = numeric(df["confidence"])
-    df["bin"] = pd.cut(df["confidence"], bins=[0.0, *CALIBRATION_BINS], right=False)
-    rows = []
-    for (system_id, interval), g in df.groupby(["system_id", "bin"], sort=True, observed=True):
-        rows.append({
-            "system_id": system_id, "bin": f"{interval.left:g}–{min(interval.right, 100):g}",
-            "n": int(len(g)), "mean_confidence": float(g["confidence"].mean()) / 100.0,
-            "observed": float(text(g["lean_result"]).eq("hit").mean()),
-        })
-    return pd.DataFrame(rows, columns=["system_id", "bin", "n", "mean_confidence", "observed"])
+    df = df[text(df["lean_result"]).isin(["hit", "miss"])]
+    tables = []
+    for system_id, g in df.groupby("system_id", sort=True):
+        table = reliability(numeric(g["confidence"]), text(g["lean_result"]).eq("hit").to_numpy(dtype=float))
+        table = table[table["n"] > 0].assign(system_id=system_id, bin=lambda t: t["bin"].str.replace("-", "–"))
+        tables.append(table)
+    columns = ["system_id", "bin", "n", "mean_confidence", "observed", "wilson_low", "wilson_high"]
+    if not tables:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(tables, ignore_index=True)[columns]

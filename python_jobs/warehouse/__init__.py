@@ -15,6 +15,6 @@ in-memory DuckDB used purely as a compute engine over local files or Arrow data
 allowed: it never touches the warehouse file. ``tests/python/warehouse/test_boundary.py`` scans
 the source and fails on any other ``duckdb.connect``.
 
-Also here: the raw-layer DDL (``schema.py``, ``ddl_ml.py``, ``ddl_ops.py``) and the engine-neutral
+Also here: ``schema.py`` (the raw layer, defined in the dbt source YAML and created by dbt) and the engine-neutral
 errors callers catch (``errors.py``).
 """

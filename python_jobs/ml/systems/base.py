@@ -36,6 +36,7 @@ class Model(ABC):
 
     system_id: str
     hyperparameters: dict[str, Any]
+    needs_line: bool = False  # True: predicts only rows with a consensus line (and the market columns)
 
     @abstractmethod
     def predict_raw(self, frame: pd.DataFrame) -> np.ndarray:
@@ -57,6 +58,7 @@ class Model(ABC):
 class System(ABC):
     system_id: str
     depends_on: tuple[str, ...] = ()
+    needs_line: bool = False  # fitted on and predicting only rows that have a consensus line
 
     @abstractmethod
     def fit(self, train: pd.DataFrame, context: FitContext) -> Model:

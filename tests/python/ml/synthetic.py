@@ -22,7 +22,7 @@ SPEC = parse_feature_spec([
     {"name": "is_home_game", "dtype": "boolean", "default": False, "description": "home"},
 ])
 PARAMS = MlParams(
-    min_edge_points=1.0, min_confidence=55.0, coverage_slo=0.95, validation_days=10,
+    min_edge_points=1.0, min_confidence=55.0, coverage_slo=0.95, validation_rows=200,
     baseline_blend={"points_avg_season": 0.5, "points_avg_last_10": 0.5},
     catboost={"iterations": 60, "depth": 4},
 )
@@ -96,6 +96,12 @@ def write_tables(con, store: pd.DataFrame, lines: pd.DataFrame) -> None:
     con.duckdb.unregister("_store")
     con.duckdb.register("_lines", lines)
     con.execute("create or replace table analytics.player_consensus_lines as select * from _lines")
+    # the market view of the same lines: -110 both sides at every book (no-vig 0.5), one snapshot
+    con.execute(
+        "create or replace table precompute.player_market_lines as select player_id, game_date, "
+        "consensus_line_points, n_books, 0.5 as no_vig_over_probability, 0.0 as line_spread, "
+        "0.0 as line_movement, 1 as n_snapshots, 'fanduel' as best_over_book, over_price as best_over_price, "
+        "'fanduel' as best_under_book, under_price as best_under_price from _lines")
     con.duckdb.unregister("_lines")
 
 

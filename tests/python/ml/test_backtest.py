@@ -49,11 +49,12 @@ def test_predictions_for_d_do_not_depend_on_games_after_d(tmp_path):
     res_morning = backtest(morning, FIRST, D, include_predictions=True, **kwargs)
     with_full = pd.DataFrame(res_full["predictions"])
     with_morning = pd.DataFrame(res_morning["predictions"])
-    cols = ["system_id", "player_id", "predicted_points", "prediction_std", "edge", "confidence", "recommendation"]
+    cols = ["system_id", "player_id", "predicted_points", "prediction_std", "edge", "confidence", "recommendation",
+            "p_over", "calibration_version", "best_book", "best_price", "expected_value"]
     on_d_full = with_full.loc[with_full["game_date"] == str(D), cols].sort_values(cols[:2]).reset_index(drop=True)
     on_d_morning = with_morning.loc[with_morning["game_date"] == str(D), cols].sort_values(cols[:2]).reset_index(
         drop=True)
-    assert len(on_d_full) == 3 * int((lines["game_date"] == D).sum())
+    assert len(on_d_full) == 4 * int((lines["game_date"] == D).sum())  # 4 systems, all lined rows
     pd.testing.assert_frame_equal(on_d_full, on_d_morning)
     # D is graded in the full warehouse and pending on its morning
     assert set(with_full.loc[with_full["game_date"] == str(D), "grade_status"]) == {"graded"}
@@ -62,8 +63,9 @@ def test_predictions_for_d_do_not_depend_on_games_after_d(tmp_path):
     saved = json.loads(out_full.read_text())
     overall = saved["systems"]["catboost_v1"]["overall"]
     for key in ("n_predictions", "n_bets", "hits", "pushes", "hit_rate", "wilson_low", "wilson_high", "roi",
-                "mae_model", "mae_line"):
+                "mae_model", "mae_line", "brier", "brier_market", "log_loss", "log_loss_market", "ece"):
         assert key in overall
+    assert overall["brier_market"] == pytest.approx(0.25)  # the synthetic market says 0.5 for every line
     assert set(saved["systems"]["catboost_v1"]["edge_buckets"]) == {"0-1", "1-2", "2-3", "3-5", "5+"}
     assert sum(b["n_predictions"] for b in saved["systems"]["catboost_v1"]["edge_buckets"].values()) \
         == overall["n_predictions"]
@@ -161,7 +163,10 @@ def test_a_model_never_trains_on_its_anchor_day_or_later(tmp_path):
     cols = ["system_id", "game_date", "player_id", "predicted_points", "prediction_std", "edge", "recommendation"]
     a = pd.DataFrame(clean["predictions"])[cols].sort_values(cols[:3]).reset_index(drop=True)
     b = pd.DataFrame(bad["predictions"])[cols].sort_values(cols[:3]).reset_index(drop=True)
-    assert len(a) == 3 * len(lines)
+    # every lined player of every date, by each of the four systems (market_residual_v1 needs a line:
+    # in this synthetic window every row has one)
+    assert set(a["system_id"]) == {"rolling_average_v1", "catboost_v1", "ensemble_v1", "market_residual_v1"}
+    assert len(a) == 4 * len(lines)
     pd.testing.assert_frame_equal(a, b)
     # the oracle, from the store itself: training rows are exactly the labelled rows before FIRST
     assert clean["anchors"][0]["training_window"]["validation_end"] == str(

@@ -9,7 +9,7 @@ import pytest
 
 from python_jobs.ml.features import FeatureSpecError, load_feature_spec, parse_feature_spec
 from python_jobs.ml.params import MlParams, load_ml_params
-from python_jobs.ml.predict import recommend, residual_spread, side_probabilities
+from python_jobs.ml.predict import raw_p_over, recommend, residual_spread
 
 
 def test_project_spec_is_read_from_dbt_project_and_hash_is_stable():
@@ -45,31 +45,42 @@ def phi(z: float) -> float:
     return 0.5 * (1 + math.erf(z / math.sqrt(2)))
 
 
-def test_side_probabilities_half_point_and_whole_lines():
-    p_over, p_under = side_probabilities(np.array([22.0, 22.0]), np.array([5.0, 5.0]), np.array([20.5, 20.0]))
-    # half-point line: no push, the two sides sum to 1
+def test_raw_p_over_half_point_and_whole_lines():
+    p_over = raw_p_over(np.array([22.0, 22.0]), np.array([5.0, 5.0]), np.array([20.5, 20.0]))
+    # half-point line: no push, P(over) = 1 - Phi((20.5 - 22) / 5)
     assert p_over[0] == pytest.approx(1 - phi((20.5 - 22) / 5))
-    assert p_over[0] + p_under[0] == pytest.approx(1.0)
-    # whole line: over needs >= 21 (20.5 threshold), under needs <= 19 (19.5): the push takes 20
-    assert p_over[1] == pytest.approx(1 - phi((20.5 - 22) / 5))
-    assert p_under[1] == pytest.approx(phi((19.5 - 22) / 5))
-    assert p_over[1] + p_under[1] < 1.0
+    # whole line: over needs >= 21 (20.5), under <= 19 (19.5); a push (20) is left out
+    over, under = 1 - phi((20.5 - 22) / 5), phi((19.5 - 22) / 5)
+    assert p_over[1] == pytest.approx(over / (over + under))
 
 
-def test_recommendation_rules():
-    params = MlParams(min_edge_points=1.0, min_confidence=55.0)
-    predicted = np.array([25.0, 20.8, 15.0, 12.0, 30.0])
-    std = np.array([5.0, 5.0, 5.0, 5.0, 40.0])
-    line = np.array([22.5, 20.5, 18.5, np.nan, 27.5])
-    edge, confidence, rec = recommend(predicted, std, line, params)
-    assert list(rec) == ["OVER", "PASS", "UNDER", "NO_LINE", "PASS"]
-    assert confidence[0] == pytest.approx(100 * (1 - phi((22.5 - 25) / 5)), abs=0.01)
-    assert confidence[2] == pytest.approx(100 * phi((18.5 - 15) / 5), abs=0.01)
-    assert np.isnan(edge[3]) and confidence[3] == 0.0
-    # |edge| 2.5 but a huge spread: confidence 52.5 < 55 -> PASS
-    assert 50 < confidence[4] < 55
-    assert ((rec == "NO_LINE") == np.isnan(line)).all()
-    assert ((confidence >= 0) & (confidence <= 100)).all()
+def payout(price: float) -> float:
+    return price / 100 if price > 0 else 100 / -price
+
+
+def test_recommendation_rules_are_price_aware():
+    """A bet needs the edge's side to have EV >= min_ev at its best price; else PASS; NO_LINE
+    exactly without a line. Oracle: EV = p * payout - (1 - p), by hand."""
+    params = MlParams(min_ev=0.02)
+    predicted = np.array([25.0, 25.0, 15.0, 12.0, 20.0, 25.0])
+    line = np.array([22.5, 22.5, 18.5, np.nan, 20.5, 22.5])
+    p_over = np.array([0.56, 0.53, 0.40, np.nan, 0.45, 0.60])
+    best_over = np.array([-105.0, -110.0, -110.0, np.nan, 120.0, np.nan])
+    best_under = np.array([-115.0, -110.0, 110.0, np.nan, -110.0, -110.0])
+    out = recommend(predicted, p_over, line, best_over, best_under, params)
+    ev0 = 0.56 * payout(-105) - 0.44           # 0.0933 >= 0.02 -> OVER
+    ev1 = 0.53 * payout(-110) - 0.47           # 0.0118 < 0.02 -> PASS
+    ev2 = 0.60 * payout(110) - 0.40            # 0.86 -> UNDER (edge < 0, P(under) 0.6)
+    ev4 = 0.55 * payout(-110) - 0.45           # edge -0.5: UNDER side 0.55 at -110 -> 0.05 -> UNDER
+    assert out["expected_value"][0] == pytest.approx(ev0)
+    assert out["expected_value"][1] == pytest.approx(ev1)
+    assert out["expected_value"][2] == pytest.approx(ev2)
+    assert out["expected_value"][4] == pytest.approx(ev4)
+    # no book at the consensus line for the over side: unpriced -> PASS
+    assert list(out["recommendation"]) == ["OVER", "PASS", "UNDER", "NO_LINE", "UNDER", "PASS"]
+    assert out["confidence"][0] == pytest.approx(56.0) and out["confidence"][2] == pytest.approx(60.0)
+    assert out["confidence"][3] == 0.0 and np.isnan(out["edge"][3])
+    assert list(out["price"][:3]) == [-105.0, -110.0, 110.0]
 
 
 def test_residual_spread_uses_buckets_with_enough_rows():

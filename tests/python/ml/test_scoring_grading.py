@@ -49,11 +49,15 @@ def predictions(settings) -> pd.DataFrame:
 def test_score_date_merges_one_row_per_key_and_records_rejects(scored):
     settings, _, lines, day, stale_id, report = scored
     pred = predictions(settings)
-    systems = {"rolling_average_v1", "catboost_v1", "ensemble_v1"}
+    line_free = {"rolling_average_v1", "catboost_v1", "ensemble_v1"}
+    systems = line_free | {"market_residual_v1"}
     assert set(pred["system_id"]) == systems
     accepted = set(day["player_id"]) - {stale_id}
     lined = set(lines["player_id"])
-    for sid in systems:
+    # the market-aware system predicts only players with a line; the others predict everyone
+    market = pred.loc[pred["system_id"] == "market_residual_v1"]
+    assert set(market["player_id"]) == accepted & lined and (market["line_source"] == "consensus_main").all()
+    for sid in line_free:
         sub = pred.loc[pred["system_id"] == sid]
         assert set(sub["player_id"]) == accepted
         with_line = sub.loc[sub["line_source"] == "consensus_main"]
@@ -123,7 +127,7 @@ def test_grading_counts_void_and_matches_a_recomputation(scored):
         perf = con.fetch_df("select * from grading.system_daily_performance order by system_id")
     assert len(acc) == len(pred)  # every game of the date is finished
     void = acc.loc[acc["grade_status"] == "void"]
-    assert set(void["player_id"]) == {void_id} and len(void) == 3
+    assert set(void["player_id"]) == {void_id} and len(void) == 4  # 4 systems, the market one included
     actual = day.set_index("player_id")["actual_points"]
     graded = acc.loc[acc["grade_status"] == "graded"].copy()
     expected_error = (graded["player_id"].map(actual) - graded["predicted_points"]).abs()
@@ -187,7 +191,7 @@ def test_coverage_slo_passes_when_met_and_fails_the_run_date_build_when_missed(s
     with pytest.raises(DbtError, match="test_prediction_coverage_slo"):
         run_dbt(["build", "--selector", "phase6"], settings, vars={"run_date": str(SCORE_DATE)})
     row = coverage(settings).iloc[0]
-    assert (row["n_players_with_line"], row["n_players_predicted"], row["n_systems"]) == (n_lined, n_lined - 2, 3)
+    assert (row["n_players_with_line"], row["n_players_predicted"], row["n_systems"]) == (n_lined, n_lined - 2, 4)
     assert row["n_players_rejected"] == 2 and not row["meets_slo"] and row["is_run_date"]
     # without run_date the history is reported, not tested
     run_dbt(["build", "--selector", "phase6"], settings)
@@ -239,7 +243,8 @@ def test_export_writes_picks_and_performance_as_json_and_csv(scored):
         rows = list(csv.DictReader(fh))
     assert len(rows) == len(pred) and rows[0].keys() == picks[0].keys()
     perf = json.loads((directory / "performance.json").read_text())
-    assert sorted(p["system_id"] for p in perf) == ["catboost_v1", "ensemble_v1", "rolling_average_v1"]
+    assert sorted(p["system_id"] for p in perf) == ["catboost_v1", "ensemble_v1", "market_residual_v1",
+                                                    "rolling_average_v1"]
     assert report.rows["accuracy"] == len(pred)
     first = {f: (directory / f).read_text() for f in report.files}
     again = export_date(settings, SCORE_DATE)  # a rerun overwrites with the same content

@@ -26,7 +26,7 @@ def test_system_registry_discovers_modules_and_orders_dependencies():
 def test_train_registers_versions_with_metadata(synthetic_warehouse):
     settings, store, _ = synthetic_warehouse
     report = train(settings, cutoff=SCORE_DATE, spec=syn.SPEC, params=syn.PARAMS)
-    assert set(report.models) == {"rolling_average_v1", "catboost_v1", "ensemble_v1"}
+    assert set(report.models) == {"rolling_average_v1", "catboost_v1", "ensemble_v1", "market_residual_v1"}
     index = json.loads((settings.models_dir / "registry.json").read_text())
     for sid, info in report.models.items():
         assert index["systems"][sid]["current"] == info["version"]

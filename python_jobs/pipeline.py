@@ -67,7 +67,7 @@ class PipelineFailed(PicklableError, RuntimeError):
         self.result = result
         self.step = step
         if result.status == "lost_lock":
-            text = f"run {result.run_id} for {result.game_date} lost its lock and stopped before step {step}: {error}"
+            text = f"run {result.run_id} for {result.game_date} lost its lock at step {step} and stopped before its next write: {error}"
         else:
             text = f"run {result.run_id} for {result.game_date} failed at step {step}: {type(error).__name__}: {error}"
         super().__init__(text)
@@ -602,6 +602,8 @@ def run_day(settings: Settings, game_date: date, *, flow: str = "daily", force: 
 def _release(ctx: RunContext, result: RunResult) -> None:
     """Release the run lock. A lock already taken over is reported (``result.lock_note``, a warning),
     never raised: it would hide the run's own outcome behind a traceback."""
+    if result.status == "lost_lock":
+        return   # the lock is the new holder's: nothing of ours to release (already reported)
     try:
         locks.release(ctx.settings, ctx.lock_key, ctx.holder_id, ctx.clock)
     except locks.NotLockHolder as exc:

@@ -192,7 +192,7 @@ def refresh(settings: Settings, key: str, holder_id: str, ttl: timedelta, clock:
     if info is None or info.holder_id != holder_id or info.released_at is not None:
         now_holder = "nobody" if info is None or info.released_at is not None else info.holder_id
         raise LockLost(f"lock {key!r} is no longer held by {holder_id}: it expired and was taken over by "
-                       f"{now_holder}; stopped before the next write")
+                       f"{now_holder}")
     return info
 
 

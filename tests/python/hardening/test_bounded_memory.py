@@ -90,7 +90,7 @@ def _write_big_game_log(path: Path, target_bytes: int) -> int:
             for row in base:
                 row = list(row)
                 # one distinct id per (copy, real game): each synthetic game keeps its two teams
-                row[gid] = f"002{copy * len(games) + games[row[gid]]:07d}"
+                row[gid] = f"00224{copy * len(games) + games[row[gid]]:05d}"  # season 2024-25
                 text = ("," if n else "") + json.dumps(row)
                 fh.write(text)
                 size += len(text)

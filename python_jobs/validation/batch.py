@@ -13,8 +13,8 @@ The SQL is static: no data is ever put into it.
   more than one date.
 * ``nba_player_game_logs`` / ``implausible_points``: points far above the player's range in that
   season AND at an implausible rate. Far above: more than max(IMPLAUSIBLE_POINTS_P95_FACTOR x p95,
-  max + IMPLAUSIBLE_POINTS_MARGIN) of his other games of the season (landed or in the batch, the
-  row's own game left out), judged only with at least IMPLAUSIBLE_POINTS_MIN_GAMES such games. Rate:
+  max + IMPLAUSIBLE_POINTS_MARGIN) of his other games of the season (landed by other payloads, or
+  in the batch; the row's own game left out), judged only with at least IMPLAUSIBLE_POINTS_MIN_GAMES such games. Rate:
   more than IMPLAUSIBLE_POINTS_PER_MINUTE points per minute played. Real breakout games pass (the
   range bound alone trips 10 real rows of the ten bundled seasons, e.g. 50 points in 34 minutes,
   all at <= 1.25 points a minute); no bundled row trips the rule
@@ -155,13 +155,18 @@ def load_landed_context(wh: Warehouse, mem: duckdb.DuckDBPyConnection, kind_name
         mem.register("_landed_schedule", rows)
         mem.execute("create or replace table raw.nba_schedule_games as select * from _landed_schedule")
         mem.unregister("_landed_schedule")
-        players, seasons = mem.execute(
-            "select list(distinct player_id_v), list(distinct season_id) from _checked where reason_code is null"
+        players, seasons, payloads = mem.execute(
+            "select list(distinct player_id_v), list(distinct season_id), list(distinct payload_id) "
+            "from _checked where reason_code is null"
         ).fetchall()[0]
+        # the player's games landed by OTHER payloads (the batch's own rows are in _checked): a
+        # streamed payload's later chunks never re-read its earlier ones (bounded memory and time)
         rows = wh.fetch_arrow(
             "select player_id, season_id, game_id, points from raw.nba_player_game_logs "
-            "where player_id in (select unnest(?)) and season_id in (select unnest(?))",
-            [[p for p in players or [] if p is not None], [s for s in seasons or [] if s is not None]])
+            "where player_id in (select unnest(?)) and season_id in (select unnest(?)) "
+            "and payload_id not in (select unnest(?))",
+            [[p for p in players or [] if p is not None], [s for s in seasons or [] if s is not None],
+             [p for p in payloads or [] if p is not None]])
         mem.register("_landed_logs", rows)
         mem.execute("create or replace table raw.nba_player_game_logs as select * from _landed_logs")
         mem.unregister("_landed_logs")

@@ -130,13 +130,17 @@ def exit_code(state: State) -> int:
     """Like ``nba-props run-day``: 0 ok/no-op, 1 failed, 2 SLO failed, 3 the date is locked."""
     if state.is_completed():
         return 0
+    from python_jobs.ops.guard import WarehouseBusy
     from python_jobs.ops.locks import LockHeld
+    from python_jobs.pipeline import PipelineFailed
 
     exc = _exception_of(state)
     if isinstance(exc, SLOFailed):
         return 2
-    if isinstance(exc, LockHeld):
+    if isinstance(exc, LockHeld | WarehouseBusy):
         return 3
+    if isinstance(exc, PipelineFailed):
+        return exc.result.exit_code
     return 1
 
 

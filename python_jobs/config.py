@@ -42,6 +42,9 @@ class Settings(BaseSettings):
         default=None, description="service-account JSON key; default: application default credentials")
     bq_max_attempts: int = Field(default=5, ge=1, le=20, description="tries of a call on transient errors")
     bq_job_timeout_s: float = Field(default=3600.0, gt=0, description="longest wait for one BigQuery job")
+    guard_wait_seconds: float = Field(
+        default=600.0, gt=0, description="longest wait for the DuckDB writer guard held by another process; "
+        "then WarehouseBusy (exit 3)")
     import_max_decompressed_bytes: int = Field(
         default=256 * 1024 * 1024, ge=1024,
         description="cap on a payload's decompressed size (gzip bombs): a larger file is rejected")

@@ -38,10 +38,10 @@ from rich.table import Table
 from python_jobs.config import Settings
 from python_jobs.errors import PayloadError
 from python_jobs.landing import LandingSession
+from python_jobs.ops.guard import short_write
 from python_jobs.parsers.payloads import STREAM_MIN_BYTES, peek_stats_envelope
 from python_jobs.scrapers.base import Fetched, ScrapeRequest, ScrapeResult
 from python_jobs.validation.envelopes import load_json
-from python_jobs.warehouse.connection import connect
 
 log = logging.getLogger(__name__)
 GZIP_MAGIC = b"\x1f\x8b"
@@ -194,7 +194,7 @@ def import_paths(settings: Settings, paths: Sequence[Path | str], *, correlation
     """Land every file of the batch; reject (and quarantine) the ones that are not known payloads."""
     started = _time.perf_counter()
     files: list[ImportedFile] = []
-    with connect(settings) as con:
+    with short_write(settings) as con:  # the writer guard: waits for a run, bounded
         session = LandingSession(con, settings, command="import", transport="file", correlation_id=correlation_id)
         try:
             for p in paths:
@@ -211,7 +211,7 @@ def import_paths(settings: Settings, paths: Sequence[Path | str], *, correlation
                 f.reason = f"every record quarantined ({f.quarantined:,} of {f.records:,}; see raw.quarantine)"
     if any(f.status in ("rejected", "quarantined") for f in files) and status == "ok":
         status = "partial"
-        with connect(settings) as con:
+        with short_write(settings) as con:  # the writer guard: waits for a run, bounded
             con.execute("update raw.scrape_runs set status = 'partial' where scrape_run_id = ?",
                         [session.scrape_run_id])
     return ImportReport(session.scrape_run_id, status, _time.perf_counter() - started, files)

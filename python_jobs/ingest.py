@@ -20,10 +20,10 @@ from rich.table import Table
 from python_jobs.config import Settings
 from python_jobs.errors import NbaPropsError
 from python_jobs.landing import LandingSession
+from python_jobs.ops.guard import short_write
 from python_jobs.scrapers import endpoints as ep
 from python_jobs.scrapers.base import ScrapeRequest, ScrapeResult, Transport, build_transport
 from python_jobs.scrapers.replay import SNAPSHOT_HOUR_UTC, snapshot_time
-from python_jobs.warehouse.connection import connect
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +151,7 @@ def _run(settings: Settings, command: str, as_of: datetime, correlation_id: str 
     started = _time.perf_counter()
     transport = build_transport(settings, as_of=as_of)
     try:
-        with connect(settings) as con:
+        with short_write(settings) as con:  # the writer guard: waits for a run, bounded
             session = LandingSession(con, settings, command=command, transport=transport.name,  # type: ignore[arg-type]
                                      correlation_id=correlation_id)
             try:

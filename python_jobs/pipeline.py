@@ -38,8 +38,9 @@ from python_jobs.ops import locks, records
 from python_jobs.ops.clock import Clock, FakeClock, SystemClock
 from python_jobs.ops.config import OpsConfig, ops_config
 from python_jobs.ops.counts import PHASE_OUTPUTS, count_phase
-from python_jobs.ops.guard import short_write, warehouse_guard
+from python_jobs.ops.guard import WarehouseBusy, short_write, warehouse_guard
 from python_jobs.ops.records import Alert
+from python_jobs.ops.status import progress_is_live
 from python_jobs.ops.waits import wait_alerts, wait_for_sources, wait_rows
 
 log = logging.getLogger(__name__)
@@ -59,13 +60,17 @@ class StepUnavailable(PermanentError):
 
 
 class PipelineFailed(PicklableError, RuntimeError):
-    """A step failed; ``result`` holds what ran, ``__cause__`` the step's error."""
+    """A step failed; ``result`` holds what ran (``result.exit_code`` the CLI's exit code),
+    ``__cause__`` the step's error."""
 
     def __init__(self, result: RunResult, step: str, error: BaseException):
         self.result = result
         self.step = step
-        super().__init__(f"run {result.run_id} for {result.game_date} failed at step {step}: "
-                         f"{type(error).__name__}: {error}")
+        if result.status == "lost_lock":
+            text = f"run {result.run_id} for {result.game_date} lost its lock at step {step} and stopped before its next write: {error}"
+        else:
+            text = f"run {result.run_id} for {result.game_date} failed at step {step}: {type(error).__name__}: {error}"
+        super().__init__(text)
 
 
 class SLOFailed(RuntimeError):
@@ -95,6 +100,7 @@ class RunContext:
     slo_failures: list[str] = field(default_factory=list)
     stale_sources: list[str] = field(default_factory=list)   # freshness 'warn' at the gate
     started_at: datetime | None = None
+    lock_expires_at: datetime | None = None   # of our run lock, as last acquired/refreshed
 
     def dbt_vars(self, phase: str | None = None) -> dict[str, Any]:  # noqa: ARG002
         """The same vars for every dbt invocation of the run: dbt re-parses the whole project
@@ -112,6 +118,9 @@ class Step:
     phase: str                      # used in the log and for the timeout
     func: Callable[[RunContext], StepOutcome]
     records_completion: bool = False
+    # False: the step takes the writer guard itself, only around each of its writes (the land step
+    # sleeps between source probes and must not block every other writer meanwhile)
+    guarded: bool = True
 
 
 @dataclass
@@ -130,15 +139,22 @@ class RunResult:
     correlation_id: str
     game_date: date
     flow: str
-    status: str                     # 'succeeded' | 'slo_failed' | 'failed' | 'noop'
+    # 'succeeded' | 'slo_failed' | 'failed' | 'noop' | 'lost_lock' (the run lock was taken over:
+    # stopped before its next write) | 'busy' (the writer guard stayed held by another process)
+    status: str
     steps: list[StepReport] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)
     slo_failures: list[str] = field(default_factory=list)
     previous_run_id: str | None = None
+    lock_note: str | None = None    # set when the final release found the lock no longer ours
 
     @property
     def exit_code(self) -> int:
-        return {"succeeded": 0, "noop": 0, "slo_failed": 2}.get(self.status, 1)
+        """0 ok/no-op, 1 failed, 2 SLO failed, 3 lock/warehouse held elsewhere (lost_lock, busy)."""
+        return EXIT_CODES.get(self.status, 1)
+
+
+EXIT_CODES = {"succeeded": 0, "noop": 0, "slo_failed": 2, "lost_lock": 3, "busy": 3}
 
 
 # --------------------------------------------------------------------------- helpers
@@ -215,19 +231,18 @@ def _write_progress(ctx: RunContext, step: str | None, state: str) -> None:
         "game_date": ctx.game_date.isoformat(), "holder_id": ctx.holder_id, "pid": os.getpid(),
         "step": step, "state": state, "updated_at": ctx.clock.now().isoformat(),
         "started_at": (ctx.started_at or ctx.clock.now()).isoformat(),
+        "lock_expires_at": ctx.lock_expires_at.isoformat() if ctx.lock_expires_at else None,
     }))
     tmp.replace(path)
 
 
-def _running_elsewhere(settings: Settings, game_date: date) -> dict | None:
+def _running_elsewhere(settings: Settings, game_date: date, now: datetime) -> dict | None:
     """The progress file of a live run of this date in another process on this host, if any."""
     path = progress_path(settings, game_date)
     if not path.exists():
         return None
     info = json.loads(path.read_text())
-    if info.get("state") != "running" or info.get("pid") == os.getpid():
-        return None
-    if locks.holder_is_dead(info.get("holder_id", "")):
+    if info.get("pid") == os.getpid() or not progress_is_live(info, now):
         return None
     return info
 
@@ -239,7 +254,7 @@ def _wait_for_running_run(settings: Settings, game_date: date, lock_key: str, wa
     says so at once: refuse (wait 0) or poll it until ``wait`` has passed. The warehouse lock stays
     authoritative (other hosts, expiry, takeover)."""
     started = clock.now()
-    while (info := _running_elsewhere(settings, game_date)) is not None:
+    while (info := _running_elsewhere(settings, game_date, clock.now())) is not None:
         waited = clock.now() - started
         if waited >= wait:
             since = datetime.fromisoformat(info["started_at"])
@@ -247,6 +262,23 @@ def _wait_for_running_run(settings: Settings, game_date: date, lock_key: str, wa
                                                 since + timedelta(minutes=cfg.lock.ttl_minutes), None, None),
                                  waited)
         clock.sleep(cfg.lock.poll_seconds)
+
+
+def fence(ctx: RunContext) -> None:
+    """The write fence: refresh the run lock, or raise ``locks.LockLost`` when another run took it
+    over (it had expired). Called under the writer guard right before each write, so on DuckDB no
+    other run can take the lock between the check and the write."""
+    info = locks.refresh(ctx.settings, ctx.lock_key, ctx.holder_id, timedelta(minutes=ctx.cfg.lock.ttl_minutes),
+                         ctx.clock)
+    ctx.lock_expires_at = info.expires_at
+
+
+@contextlib.contextmanager
+def guarded_write(ctx: RunContext, timeout: float | None = None) -> Iterator[None]:
+    """The writer guard, then the fence: the only way a step of a run writes the warehouse."""
+    with warehouse_guard(ctx.settings, timeout=timeout):
+        fence(ctx)
+        yield
 
 
 def _count(ctx: RunContext, phase: str) -> int | None:
@@ -304,23 +336,27 @@ def replay_morning(game_date: date) -> datetime:
 
 def step_land(ctx: RunContext) -> StepOutcome:
     ingest = _optional_module("python_jobs.ingest")
-    report = _call(ingest.land_day, ctx.settings, ctx.game_date, correlation_id=ctx.correlation_id)
+    with guarded_write(ctx):
+        report = _call(ingest.land_day, ctx.settings, ctx.game_date, correlation_id=ctx.correlation_id)
     names = list(ctx.cfg.sources)
     live = ctx.settings.transport == "live"
     first = {"value": True}
 
     def probe() -> list[str]:
-        if live and not first["value"]:
-            _call(ingest.land_day, ctx.settings, ctx.game_date, correlation_id=ctx.correlation_id)
-        first["value"] = False
-        return ready_sources(ctx.settings, ctx.game_date, names)
+        # the guard only for each probe (and re-land): never while the wait sleeps
+        with guarded_write(ctx):
+            if live and not first["value"]:
+                _call(ingest.land_day, ctx.settings, ctx.game_date, correlation_id=ctx.correlation_id)
+            first["value"] = False
+            return ready_sources(ctx.settings, ctx.game_date, names)
 
     # replayed data cannot arrive later: simulate the wait on a virtual clock (no real sleeping)
     # that starts at the replayed morning run (D 15:00 UTC, the replay snapshot time)
     clock = ctx.clock if live else FakeClock(replay_morning(ctx.game_date))
     outcome = wait_for_sources(ctx.cfg, probe, clock)
-    records.record_source_waits(ctx.settings, wait_rows(ctx.cfg, ctx.game_date, outcome, run_id=ctx.run_id,
-                                                        correlation_id=ctx.correlation_id))
+    with guarded_write(ctx):
+        records.record_source_waits(ctx.settings, wait_rows(ctx.cfg, ctx.game_date, outcome, run_id=ctx.run_id,
+                                                            correlation_id=ctx.correlation_id))
     ctx.alerts.extend(wait_alerts(ctx.cfg, ctx.game_date, outcome))
     if not outcome.proceed:
         raise SourcesMissing(f"gave up waiting for sources after {outcome.waited}; missing: {', '.join(outcome.missing)}")
@@ -417,7 +453,7 @@ def step_monitoring(ctx: RunContext) -> StepOutcome:
 
 def default_steps() -> list[Step]:
     return [
-        Step("land", "phase1", step_land, records_completion=True),
+        Step("land", "phase1", step_land, records_completion=True, guarded=False),
         Step("gate", "gate", step_gate),
         Step("phase2", "phase2", dbt_phase("phase2"), records_completion=True),
         Step("phase3", "phase3", dbt_phase("phase3"), records_completion=True),
@@ -433,17 +469,23 @@ def default_steps() -> list[Step]:
 
 # --------------------------------------------------------------------------- step execution
 def execute_step(step: Step, ctx: RunContext) -> StepOutcome:
-    """Run one step once: lock refresh, timeout, warehouse guard, log row, completion record."""
+    """Run one step once: write fence (lock refresh under the writer guard), timeout, log row,
+    completion record. A lost lock (``locks.LockLost``) stops the run before its next write: before
+    the step, and again before the step's log row and completion record."""
     settings = ctx.settings
-    locks.refresh(settings, ctx.lock_key, ctx.holder_id, timedelta(minutes=ctx.cfg.lock.ttl_minutes), ctx.clock)
-    _write_progress(ctx, step.name, "running")
     timeout = ctx.cfg.timeout(step.phase).total_seconds()
     started = ctx.clock.now()
     try:
         with _deadline(timeout, f"step {step.name}"):
             # dbt and the Python steps write the DuckDB file: one writer process at a time
-            with warehouse_guard(settings, timeout=timeout):
+            with guarded_write(ctx, timeout=timeout):
+                _write_progress(ctx, step.name, "running")
+                if step.guarded:
+                    outcome = step.func(ctx)
+            if not step.guarded:
                 outcome = step.func(ctx)
+    except locks.LockLost:
+        raise   # not ours to log: the date belongs to another run now
     except BaseException as exc:
         records.log_step(settings, run_id=ctx.run_id, correlation_id=ctx.correlation_id, flow=ctx.flow,
                          game_date=ctx.game_date, phase=step.phase, node=step.name, node_type="step",
@@ -451,6 +493,15 @@ def execute_step(step: Step, ctx: RunContext) -> StepOutcome:
                          logged_at=ctx.clock.now())
         raise
     finished = ctx.clock.now()
+    with guarded_write(ctx):
+        _record_success(step, ctx, outcome, started, finished)
+    log.info("step %s done in %.1f s (%s)", step.name, (finished - started).total_seconds(), outcome.detail)
+    return outcome
+
+
+def _record_success(step: Step, ctx: RunContext, outcome: StepOutcome, started: datetime,
+                    finished: datetime) -> None:
+    settings = ctx.settings
     records.log_step(settings, run_id=ctx.run_id, correlation_id=ctx.correlation_id, flow=ctx.flow,
                      game_date=ctx.game_date, phase=step.phase, node=step.name, node_type="step",
                      started_at=started, finished_at=finished, status="success", rows_in=outcome.rows_in,
@@ -460,8 +511,6 @@ def execute_step(step: Step, ctx: RunContext) -> StepOutcome:
                                   correlation_id=ctx.correlation_id, status="complete",
                                   row_count=outcome.rows_out if step.phase != "phase1" else _count(ctx, "phase1"),
                                   recorded_by="run_day", recorded_at=finished, note=outcome.detail or None)
-    log.info("step %s done in %.1f s (%s)", step.name, (finished - started).total_seconds(), outcome.detail)
-    return outcome
 
 
 StepRunner = Callable[[Step, RunContext], StepOutcome]
@@ -498,18 +547,24 @@ def run_day(settings: Settings, game_date: date, *, flow: str = "daily", force: 
     run_id = records.new_id()
     correlation_id = f"{flow}-{game_date:%Y%m%d}-{run_id[:12]}"
     holder_id = locks.new_holder_id()
-    lock_key = f"daily:{game_date.isoformat()}"
+    lock_key = locks.date_lock_key(game_date)
     inputs = records.inputs_hash(settings, {"steps": [s.name for s in steps]})
     key = records.idempotency_key(flow, game_date, inputs)
     wait = timedelta(minutes=cfg.lock.wait_minutes if wait_minutes is None else wait_minutes)
 
     _wait_for_running_run(settings, game_date, lock_key, wait, cfg, clock)
-    locks.acquire(settings, lock_key, holder_id, timedelta(minutes=cfg.lock.ttl_minutes), wait=wait,
-                  poll_seconds=cfg.lock.poll_seconds, clock=clock)
+    info = locks.acquire(settings, lock_key, holder_id, timedelta(minutes=cfg.lock.ttl_minutes), wait=wait,
+                         poll_seconds=cfg.lock.poll_seconds, clock=clock)
     ctx = RunContext(settings, game_date, run_id, correlation_id, flow, cfg, clock, holder_id, lock_key)
     ctx.started_at = clock.now()
+    ctx.lock_expires_at = info.expires_at
     result = RunResult(run_id, correlation_id, game_date, flow, "running")
     try:
+        # we hold the date's lock: any run of it still 'running' in the ledger is dead or lost its lock
+        n_abandoned = records.abandon_runs(settings, game_date, found_by=run_id, at=clock.now())
+        if n_abandoned:
+            log.warning("%s: %d earlier run(s) of this date left 'running' are recorded as abandoned",
+                        game_date, n_abandoned)
         previous = None if force else records.finished_run(settings, key)
         if previous is not None:
             result.status = "noop"
@@ -525,9 +580,10 @@ def run_day(settings: Settings, game_date: date, *, flow: str = "daily", force: 
             try:
                 outcome = runner(step, ctx)
             except BaseException as exc:
-                result.steps.append(StepReport(step.name, "error", time.monotonic() - t0, 1, None,
-                                               f"{type(exc).__name__}: {exc}"))
-                result.status = "failed"
+                result.status = ("lost_lock" if isinstance(exc, locks.LockLost)
+                                 else "busy" if isinstance(exc, WarehouseBusy) else "failed")
+                result.steps.append(StepReport(step.name, "error" if result.status == "failed" else result.status,
+                                               time.monotonic() - t0, 1, None, f"{type(exc).__name__}: {exc}"))
                 result.alerts = list(ctx.alerts)
                 _close(ctx, result, error=exc)
                 if isinstance(exc, Exception):
@@ -540,16 +596,31 @@ def run_day(settings: Settings, game_date: date, *, flow: str = "daily", force: 
         _close(ctx, result)
         return result
     finally:
-        locks.release(settings, lock_key, holder_id, clock)
+        _release(ctx, result)
+
+
+def _release(ctx: RunContext, result: RunResult) -> None:
+    """Release the run lock. A lock already taken over is reported (``result.lock_note``, a warning),
+    never raised: it would hide the run's own outcome behind a traceback."""
+    if result.status == "lost_lock":
+        return   # the lock is the new holder's: nothing of ours to release (already reported)
+    try:
+        locks.release(ctx.settings, ctx.lock_key, ctx.holder_id, ctx.clock)
+    except locks.NotLockHolder as exc:
+        result.lock_note = f"lock not released: {exc}"
+        log.warning("run %s: %s", ctx.run_id, result.lock_note)
 
 
 def _close(ctx: RunContext, result: RunResult, error: BaseException | None = None) -> None:
-    """Write the alerts, close the run ledger row and the progress file."""
+    """Write the alerts, close the run ledger row and the progress file. A run that lost its lock
+    only closes its own ledger row: no alerts, and the progress file now belongs to the new holder."""
     now = ctx.clock.now()
-    records.raise_alerts(ctx.settings, ctx.alerts, run_id=ctx.run_id, correlation_id=ctx.correlation_id,
-                         raised_at=now)
+    if result.status != "lost_lock":
+        records.raise_alerts(ctx.settings, ctx.alerts, run_id=ctx.run_id, correlation_id=ctx.correlation_id,
+                             raised_at=now)
     records.finish_run(ctx.settings, ctx.run_id, status=result.status, finished_at=now, error=error)
-    _write_progress(ctx, None, result.status)
+    if result.status != "lost_lock":
+        _write_progress(ctx, None, result.status)
 
 
 # --------------------------------------------------------------------------- backfill

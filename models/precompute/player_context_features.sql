@@ -1,4 +1,4 @@
-{{ config(materialized='table') }}
+{{ config(materialized='table', cluster_by=['player_id']) }}
 
 {#- Season carry-over and availability features, one row per player_daily_cache row (player, game
     date), as of the morning of the game date (docs/features.md "Carry-over and availability").

@@ -1,4 +1,4 @@
-{{ config(materialized='table') }}
+{{ config(materialized='table', cluster_by=['player_id']) }}
 
 {#- The market for one player and game date, next to the consensus line (docs/ml.md "Market
     inputs"): each book's main line from its latest snapshot (as in player_consensus_lines), the

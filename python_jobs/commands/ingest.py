@@ -10,6 +10,7 @@ import typer
 from python_jobs.commands._common import make_console, parse_date
 from python_jobs.config import get_settings
 from python_jobs.errors import NbaPropsError
+from python_jobs.ops.guard import WarehouseBusy
 
 console = make_console()
 
@@ -30,10 +31,17 @@ def register(app: typer.Typer) -> None:
 
         try:
             report = ingest_history(get_settings(), seasons=seasons or None, until=_date(until, "--until"))
+        except WarehouseBusy as exc:
+            _busy("ingest", exc)
         except (NbaPropsError, ValueError) as exc:
             typer.secho(f"ingest failed: {exc}", fg="red", err=True)
             raise typer.Exit(1) from exc
         _finish(report)
+
+    def _busy(command: str, exc: Exception) -> None:
+        """Another process (a run) kept the writer guard past NBA_PROPS_GUARD_WAIT_SECONDS: exit 3."""
+        typer.secho(f"{command}: {exc}; retry when it is done", fg="yellow", err=True)
+        raise typer.Exit(3) from exc
 
     def _finish(report) -> None:
         """Print the report; exit 1 with every failed request when the run is not ok."""
@@ -56,6 +64,8 @@ def register(app: typer.Typer) -> None:
             raise typer.BadParameter("a date is required", param_hint="--date")
         try:
             report = land_day(get_settings(), day)
+        except WarehouseBusy as exc:
+            _busy("land-day", exc)
         except NbaPropsError as exc:
             typer.secho(f"land-day failed: {exc}", fg="red", err=True)
             raise typer.Exit(1) from exc
@@ -68,10 +78,13 @@ def register(app: typer.Typer) -> None:
         """Land payload files recorded elsewhere (LeagueGameLog, Odds API event odds).
 
         Exit 0 when every file landed, 1 when a file was rejected, 2 when none was rejected but a
-        file had every record quarantined."""
+        file had every record quarantined, 3 when a run kept the warehouse busy (nothing written)."""
         from python_jobs.importer import import_paths
 
-        report = import_paths(get_settings(), paths)
+        try:
+            report = import_paths(get_settings(), paths)
+        except WarehouseBusy as exc:
+            _busy("import", exc)
         console.print(report)
         if report.rejected:
             typer.secho(f"{len(report.rejected)} of {len(report.files)} file(s) rejected (see raw.quarantine)",

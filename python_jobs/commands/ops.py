@@ -47,21 +47,27 @@ def register(app: typer.Typer) -> None:
         force: bool = typer.Option(False, help="run even if a run with the same inputs already finished"),
         wait_minutes: float = typer.Option(None, help="wait this long for another run of the date (default: config)"),
     ) -> None:
-        """Run the daily pipeline for one game date (no Prefect). Exit 0 ok/no-op, 1 failed, 2 SLO failed, 3 locked."""
+        """Run the daily pipeline for one game date (no Prefect). Exit 0 ok/no-op, 1 failed, 2 SLO failed,
+        3 the date or the warehouse is held by another run (locked, lock lost to a takeover, writer busy)."""
         day = parse_date(game_date)
+        from python_jobs.ops.guard import WarehouseBusy
         from python_jobs.ops.locks import LockHeld
         from python_jobs.pipeline import PipelineFailed, run_day
 
         settings = get_settings()
         try:
             result = run_day(settings, day, force=force, wait_minutes=wait_minutes)
-        except LockHeld as exc:
+        except (LockHeld, WarehouseBusy) as exc:
             typer.secho(str(exc), fg="yellow", err=True)
             raise typer.Exit(3) from exc
         except PipelineFailed as exc:
             _print_alerts(exc.result.alerts)
-            typer.secho(str(exc), fg="red", err=True)
-            raise typer.Exit(1) from exc
+            typer.secho(str(exc), fg="red" if exc.result.exit_code == 1 else "yellow", err=True)
+            if exc.result.lock_note:
+                typer.secho(exc.result.lock_note, fg="yellow", err=True)
+            raise typer.Exit(exc.result.exit_code) from exc
+        if result.lock_note:
+            typer.secho(result.lock_note, fg="yellow", err=True)
         if result.status == "noop":
             console.print(f"{game_date}: already done by run {result.previous_run_id} with the same inputs (no-op; --force to rerun)")
             return
@@ -123,6 +129,9 @@ def register(app: typer.Typer) -> None:
                                                            else f"[yellow]not reachable[/yellow] ({rep.busy_reason})"))
         if rep.running:
             console.print(_table("runs in progress", rep.running, ["game_date", "run_id", "step", "pid", "updated_at"]))
+        for run in rep.abandoned:
+            typer.secho(f"ABANDONED run {run['run_id']} for {run['game_date']} (holder {run['holder_id']}): "
+                        f"{run['reason']}; the next run of the date records it as abandoned", fg="red", err=True)
         if rep.reachable:
             console.print(_table("last step per phase", rep.last_steps,
                                  ["phase", "step", "status", "game_date", "finished_at", "rows_out", "error_class"]))

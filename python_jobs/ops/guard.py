@@ -46,11 +46,13 @@ def _file_lock(settings: Settings) -> FileLock:
 
 
 @contextmanager
-def warehouse_guard(settings: Settings, timeout: float = 600.0) -> Iterator[None]:
-    """Hold the cross-process writer lock (re-entrant within this process; none on BigQuery)."""
+def warehouse_guard(settings: Settings, timeout: float | None = None) -> Iterator[None]:
+    """Hold the cross-process writer lock (re-entrant within this process; none on BigQuery).
+    Waits up to ``timeout`` seconds (default ``settings.guard_wait_seconds``), then ``WarehouseBusy``."""
     if settings.engine != "duckdb":
         yield
         return
+    timeout = settings.guard_wait_seconds if timeout is None else timeout
     lock = _file_lock(settings)
     try:
         lock.acquire(timeout=timeout)
@@ -66,13 +68,14 @@ def warehouse_guard(settings: Settings, timeout: float = 600.0) -> Iterator[None
 
 
 @contextmanager
-def short_write(settings: Settings, timeout: float = 600.0) -> Iterator[Warehouse]:
+def short_write(settings: Settings, timeout: float | None = None) -> Iterator[Warehouse]:
     """A short read-write ``Warehouse`` under the guard; on DuckDB retried while an outside process
     (one that does not use the guard, e.g. a `dbt` binary) holds DuckDB's own file lock."""
     if settings.engine != "duckdb":
         with connect(settings) as wh:
             yield wh
         return
+    timeout = settings.guard_wait_seconds if timeout is None else timeout
     deadline = time.monotonic() + timeout
     with warehouse_guard(settings, timeout=timeout):
         delay = 0.2

@@ -20,7 +20,8 @@ import os
 import socket
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from pathlib import Path
 
 from python_jobs.config import Settings
 from python_jobs.errors import PicklableError
@@ -44,7 +45,7 @@ class LockHeld(PicklableError, LockError):
 
 
 class LockLost(LockError):
-    pass
+    """The lock was taken over (it had expired): the former holder must stop before its next write."""
 
 
 class NotLockHolder(LockError):
@@ -61,12 +62,29 @@ class LockInfo:
     taken_over_from: str | None
 
 
+def date_lock_key(game_date: date) -> str:
+    """The run lock of one game date (every flow of that date shares it)."""
+    return f"daily:{game_date.isoformat()}"
+
+
 def new_holder_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
+def _is_zombie(pid: int) -> bool:
+    """True when ``pid`` is a zombie: killed or exited but not reaped by its parent (Linux
+    ``/proc/<pid>/stat`` state ``Z``). ``os.kill(pid, 0)`` still succeeds on a zombie."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    # "pid (comm) state ...": comm may hold spaces or parentheses, the state follows the last ')'
+    return stat.rpartition(")")[2].split()[:1] == ["Z"]
+
+
 def holder_is_dead(holder_id: str) -> bool:
-    """True when the holder ran on this host and its process no longer exists (crashed, SIGKILL)."""
+    """True when the holder ran on this host and its process no longer exists (crashed, SIGKILL)
+    or is a zombie (dead, not yet reaped by its parent)."""
     host, _, rest = holder_id.partition(":")
     pid_text = rest.partition(":")[0]
     if host != socket.gethostname() or not pid_text.isdigit():
@@ -80,7 +98,7 @@ def holder_is_dead(holder_id: str) -> bool:
         return True
     except PermissionError:
         return False
-    return False
+    return _is_zombie(pid)
 
 
 def _read(con: Warehouse, key: str) -> LockInfo | None:
@@ -172,7 +190,9 @@ def refresh(settings: Settings, key: str, holder_id: str, ttl: timedelta, clock:
         )
         info = _read(con, key)
     if info is None or info.holder_id != holder_id or info.released_at is not None:
-        raise LockLost(f"lock {key!r} is no longer held by {holder_id} (now: {info})")
+        now_holder = "nobody" if info is None or info.released_at is not None else info.holder_id
+        raise LockLost(f"lock {key!r} is no longer held by {holder_id}: it expired and was taken over by "
+                       f"{now_holder}")
     return info
 
 

@@ -119,6 +119,21 @@ def finish_run(settings: Settings, run_id: str, *, status: str, finished_at: dat
         )
 
 
+def abandon_runs(settings: Settings, game_date: date, *, found_by: str, at: datetime) -> int:
+    """Close the ledger rows of earlier runs of ``game_date`` still 'running' as 'abandoned' (one
+    UPDATE). Only the holder of the date's run lock calls it: any other 'running' row of the date
+    belongs to a run that died (killed, crashed) or lost its lock. Returns the number closed."""
+    with short_write(settings) as con:
+        n = con.scalar("select count(*) from raw.pipeline_runs where game_date = ? and status = 'running' "
+                       "and run_id <> ?", [game_date, found_by])
+        if n:
+            con.execute(
+                "update raw.pipeline_runs set status = 'abandoned', finished_at = ?, error_class = 'Abandoned', "
+                "error_message = ? where game_date = ? and status = 'running' and run_id <> ?",
+                [at, f"abandoned: its process died or lost the lock; found by run {found_by}", game_date, found_by])
+    return int(n or 0)
+
+
 # --------------------------------------------------------------------------- completions
 def record_completion(settings: Settings, *, game_date: date, phase: str, run_id: str,
                       correlation_id: str, status: str, row_count: int | None, recorded_by: str,

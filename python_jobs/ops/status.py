@@ -10,7 +10,17 @@ from typing import Any
 
 from python_jobs.config import Settings
 from python_jobs.ops.guard import WarehouseBusy, short_write
+from python_jobs.ops.locks import date_lock_key, holder_is_dead
 from python_jobs.warehouse.errors import WarehouseFileConflict, WarehouseUnavailable
+
+
+def progress_is_live(info: dict, now: datetime) -> bool:
+    """A progress file describes a live run: state 'running', its holder process alive (not gone,
+    not a zombie) and its run lock not expired (an expired lock may be taken over)."""
+    if info.get("state") != "running" or holder_is_dead(info.get("holder_id", "")):
+        return False
+    expires = info.get("lock_expires_at")
+    return expires is None or datetime.fromisoformat(expires) > now
 
 
 @dataclass
@@ -23,26 +33,61 @@ class StatusReport:
     last_runs: list[dict[str, Any]] = field(default_factory=list)
     sources: list[dict[str, Any]] = field(default_factory=list)
     open_alerts: list[dict[str, Any]] = field(default_factory=list)
+    # runs left 'running' whose holder process is gone or whose run lock expired or was taken over
+    abandoned: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def healthy(self) -> bool:
         failed_steps = any(s["status"] != "success" for s in self.last_steps)
-        return self.reachable and not failed_steps and not any(a["severity"] == "error" for a in self.open_alerts)
+        return (self.reachable and not failed_steps and not self.abandoned
+                and not any(a["severity"] == "error" for a in self.open_alerts))
 
 
-def running_runs(settings: Settings) -> list[dict[str, Any]]:
+def _progress_files(settings: Settings) -> list[dict[str, Any]]:
     folder = settings.warehouse_dir / "ops" / "progress"
+    return [json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))] if folder.exists() else []
+
+
+def running_runs(settings: Settings, now: datetime | None = None) -> list[dict[str, Any]]:
+    """Progress files of live runs (holder alive, lock not expired)."""
+    now = now or settings.utcnow()
+    return [info for info in _progress_files(settings) if progress_is_live(info, now)]
+
+
+def _abandoned_reason(holder_id: str, lock: tuple | None, now: datetime) -> str | None:
+    """Why a run still 'running' in the ledger is abandoned, or None when it may be alive."""
+    if holder_is_dead(holder_id):
+        return "its process is gone"
+    if lock is None:
+        return "no run lock for its date"
+    lock_holder, expires_at, released_at = lock
+    if lock_holder != holder_id:
+        return f"its run lock was taken over by {lock_holder}"
+    if released_at is not None:
+        return "its run lock was released"
+    if expires_at <= now:
+        return f"its run lock expired at {expires_at:%Y-%m-%d %H:%M:%S} UTC"
+    return None
+
+
+def abandoned_runs(con, now: datetime) -> list[dict[str, Any]]:
+    """Ledger rows still 'running' whose run can no longer be alive (``_abandoned_reason``)."""
+    rows = con.fetch_dicts("select run_id, game_date, holder_id, started_at from raw.pipeline_runs "
+                           "where status = 'running' order by started_at")
     out = []
-    for path in sorted(folder.glob("*.json")) if folder.exists() else []:
-        info = json.loads(path.read_text())
-        if info.get("state") == "running":
-            out.append(info)
+    for r in rows:
+        lock = con.fetchone("select holder_id, expires_at, released_at from raw.pipeline_locks where lock_key = ?",
+                            [date_lock_key(r["game_date"])]) if r["game_date"] else None
+        reason = _abandoned_reason(r["holder_id"], lock, now)
+        if reason:
+            out.append({"run_id": r["run_id"], "game_date": r["game_date"], "holder_id": r["holder_id"],
+                        "started_at": r["started_at"], "reason": reason})
     return out
 
 
 def status(settings: Settings, *, wait_seconds: float = 5.0, now: datetime | None = None) -> StatusReport:
     now = now or settings.utcnow()
-    report = StatusReport(str(settings.database_path), reachable=False, running=running_runs(settings))
+    report = StatusReport(str(settings.database_path), reachable=False, running=running_runs(settings, now))
     try:
         with short_write(settings, timeout=wait_seconds) as con:
             report.reachable = True
@@ -60,6 +105,7 @@ def status(settings: Settings, *, wait_seconds: float = 5.0, now: datetime | Non
             report.open_alerts = con.fetch_dicts(
                 "select alert_type, severity, game_date, subject, message, raised_at from raw.alerts "
                 "where acknowledged_at is null order by raised_at desc, alert_type, subject limit 50")
+            report.abandoned = abandoned_runs(con, now)
     except WarehouseBusy as exc:
         report.busy_reason = str(exc)
     except (WarehouseFileConflict, WarehouseUnavailable) as exc:

@@ -11,6 +11,15 @@ The SQL is static: no data is ever put into it.
   mistyped id; real games missing from the schedule, such as the NBA Cup knockout games, have no
   such twin and land). ``inconsistent_game``: one game id whose rows name more than two teams or
   more than one date.
+* ``nba_player_game_logs`` / ``implausible_points``: points far above the player's range in that
+  season AND at an implausible rate. Far above: more than max(IMPLAUSIBLE_POINTS_P95_FACTOR x p95,
+  max + IMPLAUSIBLE_POINTS_MARGIN) of his other games of the season (landed by other payloads, or
+  in the batch; the row's own game left out), judged only with at least IMPLAUSIBLE_POINTS_MIN_GAMES such games. Rate:
+  more than IMPLAUSIBLE_POINTS_PER_MINUTE points per minute played. Real breakout games pass (the
+  range bound alone trips 10 real rows of the ten bundled seasons, e.g. 50 points in 34 minutes,
+  all at <= 1.25 points a minute); no bundled row trips the rule
+  (``tests/python/ingest/test_implausible_points.py``). Conservative on purpose: a 4 -> 24 correction
+  in 20 minutes is not caught here (it is recorded and alerted as a correction downstream).
 * ``odds_player_props`` / ``duplicate_event``: the same game (home and away team) and the same
   snapshot time already landed, or earlier in the batch, under another event id; the second copy
   would give every (player, book, snapshot) group two main lines.
@@ -31,6 +40,10 @@ import duckdb
 if TYPE_CHECKING:
     from python_jobs.warehouse.base import Warehouse
 
+IMPLAUSIBLE_POINTS_P95_FACTOR = 3
+IMPLAUSIBLE_POINTS_MARGIN = 15
+IMPLAUSIBLE_POINTS_MIN_GAMES = 20
+IMPLAUSIBLE_POINTS_PER_MINUTE = 1.5
 IMPLAUSIBLE_LINE_MIN_POINTS = 8
 IMPLAUSIBLE_LINE_SHARE = 0.6
 
@@ -46,6 +59,16 @@ def _captured_at(insert: dict[str, str]) -> str:
     """The snapshot time of an odds record: the loader's own expression (one rule, one place)."""
     return insert["captured_at"].replace("snapshot_at_v", "c.snapshot_at_v").replace(
         "market_last_update_v", "c.market_last_update_v").replace("scraped_at", "c.scraped_at")
+
+
+# the player's points in his other games of the season: landed, and valid rows earlier in the batch
+_season_points = (
+    "(select r.points from raw.nba_player_game_logs as r where r.player_id = c.player_id_v"
+    "  and r.season_id = c.season_id and r.game_id <> c.game_id and r.points is not null"
+    " union all"
+    " select o.points_v from _checked as o where o.player_id_v = c.player_id_v and o.season_id = c.season_id"
+    "  and o.game_id <> c.game_id and o.reason_code is null and o.points_v is not null) as x(points)"
+)
 
 
 def batch_checks(kind_name: str, insert: dict[str, str]) -> list[BatchCheck]:
@@ -66,6 +89,17 @@ def batch_checks(kind_name: str, insert: dict[str, str]) -> list[BatchCheck]:
                 " and c.team_id_v in (s.home_team_id, s.away_team_id) and s.game_id <> c.game_id)",
                 "'GAME_ID ' || c.game_id || ' is not scheduled; team ' || c.team_abbreviation || ' has another "
                 "scheduled game on ' || cast(c.game_date_v as varchar)",
+            ),
+            BatchCheck(
+                "implausible_points",
+                f"c.points_v > {IMPLAUSIBLE_POINTS_PER_MINUTE} * coalesce(c.minutes_v, 0) and c.points_v > (select case when count(*) >= {IMPLAUSIBLE_POINTS_MIN_GAMES} then greatest("
+                f"{IMPLAUSIBLE_POINTS_P95_FACTOR} * quantile_cont(x.points, 0.95), max(x.points) + "
+                f"{IMPLAUSIBLE_POINTS_MARGIN}) end from {_season_points}) ",
+                f"'PTS ' || cast(c.points_v as varchar) || ' is far above the season range of player ' || "
+                f"cast(c.player_id_v as varchar) || ' (max of ' || {IMPLAUSIBLE_POINTS_P95_FACTOR} || ' x p95, "
+                f"season max + ' || {IMPLAUSIBLE_POINTS_MARGIN} || ' of his other games) in ' || "
+                f"coalesce(cast(round(c.minutes_v, 1) as varchar), '?') || ' minutes (over ' || "
+                f"{IMPLAUSIBLE_POINTS_PER_MINUTE} || ' a minute)'",
             ),
         ]
     if kind_name == "odds_player_props":
@@ -121,6 +155,21 @@ def load_landed_context(wh: Warehouse, mem: duckdb.DuckDBPyConnection, kind_name
         mem.register("_landed_schedule", rows)
         mem.execute("create or replace table raw.nba_schedule_games as select * from _landed_schedule")
         mem.unregister("_landed_schedule")
+        players, seasons, payloads = mem.execute(
+            "select list(distinct player_id_v), list(distinct season_id), list(distinct payload_id) "
+            "from _checked where reason_code is null"
+        ).fetchall()[0]
+        # the player's games landed by OTHER payloads (the batch's own rows are in _checked): a
+        # streamed payload's later chunks never re-read its earlier ones (bounded memory and time)
+        rows = wh.fetch_arrow(
+            "select player_id, season_id, game_id, points from raw.nba_player_game_logs "
+            "where player_id in (select unnest(?)) and season_id in (select unnest(?)) "
+            "and payload_id not in (select unnest(?))",
+            [[p for p in players or [] if p is not None], [s for s in seasons or [] if s is not None],
+             [p for p in payloads or [] if p is not None]])
+        mem.register("_landed_logs", rows)
+        mem.execute("create or replace table raw.nba_player_game_logs as select * from _landed_logs")
+        mem.unregister("_landed_logs")
     elif kind_name == "odds_player_props":
         events, captured = mem.execute(
             f"select list(distinct c.event_id), list(distinct {_captured_at(insert)}) from _checked as c "

@@ -184,13 +184,14 @@ def test_sigkill_in_phase2_then_in_phase5_then_rerun_equals_an_uninterrupted_run
             assert con.fetchone("select status from raw.pipeline_runs order by started_at desc limit 1") == (
                 "running",)
             assert con.fetchone("select released_at from raw.pipeline_locks") == (None,)
-    # the rerun takes over the dead holder's lock (no waiting for the expiry) and completes
+    # the rerun takes over the dead holder's lock (no waiting for the expiry), records the two
+    # killed runs as abandoned (#11.7f) and completes
     result = run_day(settings, D)
     assert result.status in ("succeeded", "slo_failed")
     with short_write(settings) as con:
         assert con.fetchone("select taken_over_from is not null from raw.pipeline_locks") == (True,)
         assert con.fetchall("select status, count(*) from raw.pipeline_runs group by 1 order by 1") == [
-            ("running", 2), (result.status, 1)]
+            ("abandoned", 2), (result.status, 1)]
     assert snapshot(settings) == snapshot(reference)
 
 

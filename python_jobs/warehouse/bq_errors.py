@@ -25,10 +25,8 @@ from python_jobs.errors import (
     TransientError,
 )
 
-try:  # the engine-neutral "no such table/view" error that callers catch (e.g. ml/export.py)
-    from python_jobs.warehouse.errors import RelationNotFound
-except ImportError:  # pragma: no cover - before python_jobs/warehouse/errors.py lands (boundary branch)
-    RelationNotFound = ClientError  # type: ignore[misc,assignment]
+# the engine-neutral "no such table/view" error that callers catch (e.g. ml/export.py)
+from python_jobs.warehouse.errors import RelationNotFound  # noqa: E402
 
 T = TypeVar("T")
 

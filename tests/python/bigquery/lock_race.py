@@ -13,37 +13,9 @@ LOCK_DDL = """create or replace table raw.pipeline_locks (
     lock_key varchar not null, holder_id varchar not null, acquired_at timestamptz not null,
     expires_at timestamptz not null, released_at timestamptz, taken_over_from varchar)"""
 
-try:  # the production statement, once ops/locks.py has it (boundary branch)
-    from python_jobs.ops.locks import _ACQUIRE as ACQUIRE
-except ImportError:  # until then, the same statement and parameters:
-    # (lock_key, holder_id, now, expires_at, dead_holder_id or None)
-    ACQUIRE = """
-merge into raw.pipeline_locks as t
-using (
-    select
-        cast(? as varchar) as lock_key,
-        cast(? as varchar) as holder_id,
-        cast(? as timestamptz) as now_at,
-        cast(? as timestamptz) as expires_at,
-        cast(? as varchar) as dead_holder_id
-) as s
-on t.lock_key = s.lock_key
-when matched and (
-    t.released_at is not null
-    or t.expires_at <= s.now_at
-    or t.holder_id = s.holder_id
-    or t.holder_id = s.dead_holder_id
-) then update set
-    acquired_at = case when t.holder_id = s.holder_id and t.released_at is null
-        then t.acquired_at else s.now_at end,
-    taken_over_from = case when t.holder_id = s.holder_id and t.released_at is null then t.taken_over_from
-        when t.released_at is null then t.holder_id end,
-    holder_id = s.holder_id,
-    expires_at = s.expires_at,
-    released_at = null
-when not matched then insert (lock_key, holder_id, acquired_at, expires_at, released_at, taken_over_from)
-    values (s.lock_key, s.holder_id, s.now_at, s.expires_at, null, null)
-"""
+# the production statement (python_jobs/ops/locks.py), parameters:
+# (lock_key, holder_id, now, expires_at, dead_holder_id or None)
+from python_jobs.ops.locks import _ACQUIRE as ACQUIRE  # noqa: E402
 
 RELEASE = ("update raw.pipeline_locks set released_at = ? "
            "where lock_key = ? and holder_id = ? and released_at is null")

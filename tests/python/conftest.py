@@ -64,19 +64,10 @@ def bq_emulator() -> Iterator[str]:
     """REST endpoint of a local BigQuery emulator started for this test session (project
     ``test-project``). In CI (``CI=true``) a missing or broken emulator fails the tests; locally
     they are skipped with the reason (install it with ``bash .ci/bq-emulator.sh``)."""
-    from tests.python.bigquery.emulator import EmulatorUnavailable, running_emulator
+    from tests.python.bigquery.emulator import emulator_for_tests
 
-    try:
-        context = running_emulator()
-        endpoint = context.__enter__()
-    except EmulatorUnavailable as exc:
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(f"CI needs the BigQuery emulator: {exc}", pytrace=False)
-        pytest.skip(f"no BigQuery emulator here: {exc}")
-    try:
+    with emulator_for_tests() as endpoint:
         yield endpoint
-    finally:
-        context.__exit__(None, None, None)
 
 
 @pytest.fixture(scope="session")

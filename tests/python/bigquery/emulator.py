@@ -105,3 +105,22 @@ def running_emulator() -> Iterator[str]:
         yield endpoint
     finally:
         _stop(proc)
+
+
+@contextmanager
+def emulator_for_tests() -> Iterator[str]:
+    """``running_emulator()`` for a pytest fixture: in CI (``CI=true``) a missing or broken emulator
+    fails the test; elsewhere it is skipped with the reason (``bash .ci/bq-emulator.sh``)."""
+    import pytest
+
+    try:
+        context = running_emulator()
+        endpoint = context.__enter__()
+    except EmulatorUnavailable as exc:
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(f"CI needs the BigQuery emulator: {exc}", pytrace=False)
+        pytest.skip(f"no BigQuery emulator here: {exc}")
+    try:
+        yield endpoint
+    finally:
+        context.__exit__(None, None, None)

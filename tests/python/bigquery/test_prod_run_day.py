@@ -21,7 +21,7 @@ import pytest
 
 from python_jobs.config import PROJECT_ROOT, Settings
 from python_jobs.warehouse.connection import connect
-from tests.python.bigquery.emulator import PROJECT, EmulatorUnavailable, running_emulator
+from tests.python.bigquery.emulator import PROJECT, emulator_for_tests
 
 D = date(2025, 3, 19)
 HISTORY = ["ingest", "--seasons", "2024-25", "--until", "2025-03-18"]
@@ -44,17 +44,8 @@ def _base_env(warehouse_dir: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def emulator():
-    try:
-        context = running_emulator()
-        endpoint = context.__enter__()
-    except EmulatorUnavailable as exc:
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(f"CI needs the BigQuery emulator: {exc}", pytrace=False)
-        pytest.skip(f"no BigQuery emulator here: {exc}")
-    try:
+    with emulator_for_tests() as endpoint:
         yield endpoint
-    finally:
-        context.__exit__(None, None, None)
 
 
 @pytest.fixture(scope="module")

@@ -14,6 +14,7 @@ import typer
 from rich.logging import RichHandler
 
 import python_jobs.commands as commands_pkg
+from python_jobs.commands._common import make_console
 
 app = typer.Typer(
     name="nba-props",
@@ -29,7 +30,8 @@ def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="debug logg
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(message)s",
-        handlers=[RichHandler(rich_tracebacks=True, show_path=False)],
+        # logs go to stderr: stdout carries only the command's output (tables, --json documents)
+        handlers=[RichHandler(console=make_console(stderr=True), rich_tracebacks=True, show_path=False)],
         force=True,
     )
     for noisy in ("httpx", "httpcore", "urllib3"):

@@ -28,7 +28,7 @@ from __future__ import annotations
 import logging
 import time as _time
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -87,6 +87,14 @@ class ImportReport:
     @property
     def n_records_quarantined(self) -> int:
         return sum(f.quarantined for f in self.files)
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``import --json`` document (shape in the README)."""
+        return {"scrape_run_id": self.scrape_run_id, "status": self.status, "seconds": round(self.seconds, 3),
+                "exit_code": self.exit_code, "n_records_valid": self.n_records_valid,
+                "n_records_quarantined": self.n_records_quarantined,
+                "files": [{"path": f.path, "kind": f.kind, "status": f.status, "reason": f.reason,
+                           "records": f.records, "valid": f.valid, "quarantined": f.quarantined} for f in self.files]}
 
     def __rich__(self) -> Table:
         table = Table(title=f"import {self.scrape_run_id[:12]}: {self.status}, {len(self.files)} file(s), "
@@ -189,16 +197,19 @@ def detect_kind(obj: Any) -> tuple[str, str, dict[str, Any]]:
                        "Odds API v4 event-odds payload", reason_code="unknown_payload_kind")
 
 
-def import_paths(settings: Settings, paths: Sequence[Path | str], *, correlation_id: str | None = None
-                 ) -> ImportReport:
-    """Land every file of the batch; reject (and quarantine) the ones that are not known payloads."""
+def import_paths(settings: Settings, paths: Sequence[Path | str], *, correlation_id: str | None = None,
+                 on_file: Callable[[int, int, str], None] | None = None) -> ImportReport:
+    """Land every file of the batch; reject (and quarantine) the ones that are not known payloads.
+    ``on_file(done, total, path)`` is called after each file (the CLI's progress bar)."""
     started = _time.perf_counter()
     files: list[ImportedFile] = []
     with short_write(settings) as con:  # the writer guard: waits for a run, bounded
         session = LandingSession(con, settings, command="import", transport="file", correlation_id=correlation_id)
         try:
-            for p in paths:
+            for i, p in enumerate(paths, start=1):
                 files.append(_import_one(session, settings, Path(p)))
+                if on_file is not None:
+                    on_file(i, len(paths), str(p))
         except BaseException as exc:
             session.finish(error=exc)
             raise

@@ -197,12 +197,14 @@ def _landed_event_ids(run: _Run, day: date) -> list[str]:
 
 
 def ingest_history(settings: Settings, seasons: list[str] | None = None, until: date | None = None,
-                   *, correlation_id: str | None = None) -> IngestReport:
+                   *, correlation_id: str | None = None,
+                   on_request: Callable[[int, int, str], None] | None = None) -> IngestReport:
     """Land every bundled season's LeagueGameLog and schedule, CommonAllPlayers and the odds snapshots.
 
     ``until`` is the last US/Eastern date whose results and lines are landed (None: everything the
     transport has); the replay clock is the morning after it. ``seasons`` defaults to every bundled
-    season starting on or before ``until``.
+    season starting on or before ``until``. ``on_request(done, total, what)`` follows the steps (a
+    season's log or schedule, the players, one date's odds) for the CLI's progress bar.
     """
     as_of = _as_of(until, settings)
     chosen = list(seasons) if seasons is not None else bundled_seasons(settings)
@@ -212,18 +214,30 @@ def ingest_history(settings: Settings, seasons: list[str] | None = None, until: 
         chosen = [s for s in chosen if date(ep.season_start_year(s), 9, 1) <= until]
 
     def body(run: _Run) -> None:
+        odds_days = [day for day in run.transport.available_odds_dates()  # type: ignore[attr-defined]
+                     if until is None or day <= until] if settings.transport == "replay" else []
+        total, done = 2 * len(chosen) + 1 + len(odds_days), 0
+
+        def step(what: str) -> None:
+            nonlocal done
+            done += 1
+            if on_request is not None:
+                on_request(done, total, what)
+
         for season in chosen:
             run.scrape(ep.league_game_log(season))
+            step(f"{season} game log")
         for season in chosen:
             run.scrape(ep.schedule_league_v2(season))
+            step(f"{season} schedule")
         players_season = BUNDLED_PLAYERS_SEASON if settings.transport == "replay" else ep.season_of_date(
             as_of.date())
         run.scrape(ep.common_all_players(players_season))
-        if settings.transport == "replay":
-            # the bundled lines: every scrape date known at the clock (live history would cost API credits)
-            for day in run.transport.available_odds_dates():  # type: ignore[attr-defined]
-                if until is None or day <= until:
-                    _odds_for_day(run, day, historical=True)
+        step("players")
+        # the bundled lines (replay): every scrape date known at the clock (live history would cost API credits)
+        for day in odds_days:
+            _odds_for_day(run, day, historical=True)
+            step(f"odds {day}")
 
     return _run(settings, "ingest", as_of, correlation_id, body)
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from python_jobs.commands._common import make_console, parse_date
+from python_jobs.commands._common import json_output, make_console, parse_date, progress_bar
 from python_jobs.config import get_settings
 from python_jobs.errors import NbaPropsError
 from python_jobs.ops.guard import WarehouseBusy
@@ -30,7 +30,9 @@ def register(app: typer.Typer) -> None:
         from python_jobs.ingest import ingest_history
 
         try:
-            report = ingest_history(get_settings(), seasons=seasons or None, until=_date(until, "--until"))
+            with progress_bar("ingest") as update:
+                report = ingest_history(get_settings(), seasons=seasons or None, until=_date(until, "--until"),
+                                        on_request=update)
         except WarehouseBusy as exc:
             _busy("ingest", exc)
         except (NbaPropsError, ValueError) as exc:
@@ -74,6 +76,7 @@ def register(app: typer.Typer) -> None:
     @app.command("import")
     def import_cmd(
         paths: Annotated[list[Path], typer.Argument(help="payload files (.json or .json.gz)")],
+        json_out: Annotated[bool, typer.Option("--json", help="print one JSON document (see README)")] = False,
     ) -> None:
         """Land payload files recorded elsewhere (LeagueGameLog, Odds API event odds).
 
@@ -82,10 +85,14 @@ def register(app: typer.Typer) -> None:
         from python_jobs.importer import import_paths
 
         try:
-            report = import_paths(get_settings(), paths)
+            with json_output(json_out) as emit, progress_bar("import", enabled=not json_out) as update:
+                report = import_paths(get_settings(), paths, on_file=update)
         except WarehouseBusy as exc:
             _busy("import", exc)
-        console.print(report)
+        if json_out:
+            emit(report.to_json())
+        else:
+            console.print(report)
         if report.rejected:
             typer.secho(f"{len(report.rejected)} of {len(report.files)} file(s) rejected (see raw.quarantine)",
                         fg="red", err=True)

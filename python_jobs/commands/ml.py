@@ -9,7 +9,7 @@ from pathlib import Path
 
 import typer
 
-from python_jobs.commands._common import parse_date
+from python_jobs.commands._common import json_output, parse_date, progress_bar
 from python_jobs.config import get_settings
 from python_jobs.dbt_runner import DbtError
 from python_jobs.errors import NbaPropsError
@@ -81,16 +81,22 @@ def register(app: typer.Typer) -> None:
         retrain_every_days: int = typer.Option(7, help="retraining cadence (days between anchors)"),
         system: list[str] = typer.Option(None, "--system", help="system id (repeatable; default all)"),
         with_predictions: bool = typer.Option(False, help="also write every graded prediction row"),
+        json_out: bool = typer.Option(False, "--json", help="print the result document (the --output JSON) on stdout"),
     ) -> None:
         """Walk-forward backtest on whatever the warehouse holds."""
         from python_jobs.ml.backtest import backtest
 
+        d0, d1 = _date(start, "--start"), _date(end, "--end")
         try:
-            result = backtest(get_settings(), _date(start), _date(end), output=output,
-                              retrain_every_days=retrain_every_days, systems=system or None,
-                              include_predictions=with_predictions)
+            with json_output(json_out) as emit, progress_bar("backtest", enabled=not json_out) as update:
+                result = backtest(get_settings(), d0, d1, output=output,
+                                  retrain_every_days=retrain_every_days, systems=system or None,
+                                  include_predictions=with_predictions, on_date=update)
         except _HANDLED as exc:
             _fail(exc)
+        if json_out:
+            emit(result)
+            return
         typer.echo(format_backtest_table(result))
         typer.echo(f"wrote {output} ({result['n_game_dates']} game dates, {result['seconds']} s)")
 

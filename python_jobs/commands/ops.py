@@ -8,7 +8,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from python_jobs.commands._common import make_console, parse_date
+from python_jobs.commands._common import json_output, make_console, parse_date
 from python_jobs.config import get_settings
 
 console = make_console()
@@ -31,6 +31,17 @@ def _record_table(title: str, row: dict) -> Table:
     table.add_column("value", overflow="fold")
     for k, v in row.items():
         table.add_row(k, "" if v is None else str(v))
+    return table
+
+
+def _side_by_side(title: str, rows: list[dict], key: str) -> Table:
+    """Records as columns (field | row 1 | row 2 ...), headed by ``key``: the systems side by side."""
+    table = Table(title=title)
+    table.add_column("field", style="bold")
+    for r in rows:
+        table.add_column(str(r.get(key)), overflow="fold")
+    for field_name in rows[0]:
+        table.add_row(field_name, *("" if r.get(field_name) is None else str(r.get(field_name)) for r in rows))
     return table
 
 
@@ -120,11 +131,20 @@ def register(app: typer.Typer) -> None:
             console.print(_table("drifted completion records", drifted))
 
     @app.command("status")
-    def status_cmd() -> None:
-        """Health: warehouse reachable, last run per phase, source freshness, open alerts."""
+    def status_cmd(json_out: bool = typer.Option(False, "--json", help="print one JSON document (see README)")) -> None:
+        """Health: warehouse reachable, last run per phase, source freshness, open alerts.
+        Exit 0 healthy, 1 not (no warehouse, unreachable, a failed step, an error alert)."""
         from python_jobs.ops.status import status
 
-        rep = status(get_settings())
+        with json_output(json_out) as emit:
+            rep = status(get_settings())
+        if json_out:
+            emit(rep.to_json())
+            raise typer.Exit(0 if rep.healthy else 1)
+        if not rep.exists:
+            typer.secho(f"no warehouse at {rep.database_path}: nothing to report (build one with "
+                        "`nba-props demo` or `nba-props ingest`)", fg="red", err=True)
+            raise typer.Exit(1)
         console.print(f"warehouse {rep.database_path}: " + ("[green]reachable[/green]" if rep.reachable
                                                            else f"[yellow]not reachable[/yellow] ({rep.busy_reason})"))
         if rep.running:
@@ -146,29 +166,38 @@ def register(app: typer.Typer) -> None:
         prediction_id: str = typer.Argument(None, help="prediction_id from predictions.player_prop_predictions"),
         player: str = typer.Option(None, "--player", help="player id or name (with --date)"),
         game_date: str = typer.Option(None, "--date", help="game date (with --player)"),
+        json_out: bool = typer.Option(False, "--json", help="print one JSON document (see README)"),
     ) -> None:
-        """Print prediction -> feature row -> staged rows -> raw payloads and scrape runs."""
-        from python_jobs.ops.trace import TraceNotFound, find_predictions, trace_prediction
+        """Print predictions (one row per system) -> graded result -> feature values as scored vs today ->
+        feature row -> staged rows -> raw payloads and scrape runs."""
+        from python_jobs.ops.trace import TraceNotFound, find_predictions, trace_predictions
 
         day = parse_date(game_date)
+        if not prediction_id and not (player and game_date):
+            raise typer.BadParameter("give PREDICTION_ID or --player and --date")
         settings = get_settings()
         try:
-            if prediction_id:
-                ids = [prediction_id]
-            elif player and game_date:
-                ids = find_predictions(settings, player, day)
-            else:
-                raise typer.BadParameter("give PREDICTION_ID or --player and --date")
-            for pid in ids:
-                tr = trace_prediction(settings, pid)
-                console.rule(f"prediction {pid}")
-                for sec in tr.sections:
-                    if sec.missing_relation:
-                        console.print(f"[yellow]{sec.title}: {sec.relation} is not built in this warehouse[/yellow]")
-                    elif len(sec.rows) == 1:
-                        console.print(_record_table(f"{sec.title} — {sec.relation}", sec.rows[0]))
-                    else:
-                        console.print(_table(f"{sec.title} — {sec.relation} ({len(sec.rows)})", sec.rows))
+            with json_output(json_out) as emit:
+                ids = [prediction_id] if prediction_id else find_predictions(settings, player, day)
+                traces = trace_predictions(settings, ids)
         except TraceNotFound as exc:
             typer.secho(str(exc), fg="red", err=True)
             raise typer.Exit(1) from exc
+        if json_out:
+            emit({"traces": [tr.to_json() for tr in traces]})
+            return
+        for tr in traces:
+            first = tr.sections[0].rows[0] if tr.sections[0].rows else {}
+            console.rule(f"player {first.get('player_id', '')} on {first.get('game_date', '')}: "
+                         f"{len(tr.prediction_ids)} prediction(s)")
+            for sec in tr.sections:
+                if sec.missing_relation:
+                    console.print(f"[yellow]{sec.title}: {sec.relation} is not built in this warehouse[/yellow]")
+                elif len(sec.rows) == 1:
+                    console.print(_record_table(f"{sec.title} — {sec.relation}", sec.rows[0]))
+                elif sec.title in ("predictions", "graded result"):  # one column per system, side by side
+                    console.print(_side_by_side(f"{sec.title} — {sec.relation}", sec.rows, "system_id"))
+                else:
+                    console.print(_table(f"{sec.title} — {sec.relation} ({len(sec.rows)})", sec.rows))
+            for w in tr.warnings:
+                typer.secho(f"WARNING: {w}", fg="yellow", err=True)

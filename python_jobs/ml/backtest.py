@@ -27,6 +27,7 @@ import json
 import logging
 import math
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import date, timedelta
 from pathlib import Path
@@ -102,8 +103,10 @@ def anchors_for(dates: list[date], retrain_every_days: int) -> dict[date, date]:
 
 def walk_forward(labelled: pd.DataFrame, test_rows: pd.DataFrame, lines: pd.DataFrame,
                  spec: FeatureSpec, params: MlParams, *, threads: int, retrain_every_days: int = 7,
-                 systems: list[str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame, list[dict[str, Any]]]:
-    """Score every (date, player with a line) walk-forward; returns (graded predictions, rejects, anchors)."""
+                 systems: list[str] | None = None, on_date: Callable[[int, int, str], None] | None = None
+                 ) -> tuple[pd.DataFrame, pd.DataFrame, list[dict[str, Any]]]:
+    """Score every (date, player with a line) walk-forward; returns (graded predictions, rejects, anchors).
+    ``on_date(done, total, date)`` follows the scored dates (the CLI's progress bar)."""
     dates = sorted(set(lines["game_date"]))
     if not dates:
         raise BacktestError("no consensus lines in the range: nothing to backtest")
@@ -133,6 +136,8 @@ def walk_forward(labelled: pd.DataFrame, test_rows: pd.DataFrame, lines: pd.Data
                 market, on="player_id", how="left", validate="one_to_one")
             predictions.append(scores.merge(outcome, on="player_id", how="left", validate="many_to_one"))
             rejects.append(day_rejects)
+            if on_date is not None:
+                on_date(len(rejects), len(dates), str(d))
         anchor_log.append({
             "anchor": str(anchor), "dates": [str(d) for d in anchor_dates],
             "training_window": window, "fit_seconds": round(time.perf_counter() - started, 2),
@@ -356,7 +361,8 @@ def prediction_records(graded: pd.DataFrame) -> list[dict[str, Any]]:
 def backtest(settings: Settings, start: date, end: date, *, retrain_every_days: int = 7,
              systems: list[str] | None = None, output: Path | None = None,
              spec: FeatureSpec | None = None, params: MlParams | None = None,
-             include_predictions: bool = False) -> dict[str, Any]:
+             include_predictions: bool = False,
+             on_date: Callable[[int, int, str], None] | None = None) -> dict[str, Any]:
     """Run the walk-forward backtest on whatever the warehouse holds; optionally write JSON.
 
     ``include_predictions`` adds every graded prediction row (``predictions``) to the result.
@@ -368,7 +374,8 @@ def backtest(settings: Settings, start: date, end: date, *, retrain_every_days: 
     params = params or load_ml_params(settings.home)
     labelled, test_rows, lines = read_backtest_inputs(settings, spec, start, end)
     graded, rejects, anchors = walk_forward(labelled, test_rows, lines, spec, params, threads=settings.threads,
-                                            retrain_every_days=retrain_every_days, systems=systems)
+                                            retrain_every_days=retrain_every_days, systems=systems,
+                                            on_date=on_date)
     result = {
         "generated_at": settings.utcnow().isoformat(),
         "start": str(start), "end": str(end), "retrain_every_days": retrain_every_days,

@@ -120,3 +120,35 @@ def load_feature_spec(home: Path | None = None) -> FeatureSpec:
 
 def _opt_float(value: Any) -> float | None:
     return None if value is None else float(value)
+
+
+def _plain(value: Any) -> Any:
+    """A JSON value for one feature cell (NaN/NA -> None, numpy scalars -> Python)."""
+    if value is None:
+        return None
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and value != value:  # NaN
+        return None
+    if not isinstance(value, bool | int | float | str):
+        try:
+            import pandas as pd
+
+            if pd.isna(value):
+                return None
+        except (TypeError, ValueError):
+            pass
+        return str(value)
+    return value
+
+
+def feature_snapshot(row: dict[str, Any], names: list[str]) -> str:
+    """The feature values a row was scored with, as canonical JSON (``names`` in spec order, NaN -> null):
+    stored with each prediction (``raw.prediction_scores.feature_values_json``) and recomputed by
+    ``nba-props trace`` from today's feature row to show what changed since scoring."""
+    return json.dumps({name: _plain(row.get(name)) for name in names}, separators=(",", ":"), default=str)
+
+
+def snapshot_hash(snapshot: str) -> str:
+    """Fingerprint of a ``feature_snapshot`` (sha256 hex)."""
+    return hashlib.sha256(snapshot.encode()).hexdigest()

@@ -23,7 +23,7 @@ from filelock import FileLock
 
 from python_jobs.config import Settings
 from python_jobs.dbt_runner import run_dbt
-from python_jobs.ml.features import FeatureSpec, load_feature_spec
+from python_jobs.ml.features import FeatureSpec, feature_snapshot, load_feature_spec, snapshot_hash
 from python_jobs.ml.params import MlParams, load_ml_params
 from python_jobs.ml.predict import SCORE_COLUMNS, LoadedModel, score_frame
 from python_jobs.ml.registry import ModelFromTheFutureError, ModelRegistry
@@ -146,7 +146,7 @@ def score_date(settings: Settings, game_date: date, correlation_id: str | None =
         with connect(settings) as con:
             features, lines = read_day(con, spec, game_date)
             scores, rejects = build_day_scores(features, lines, models, spec, params, game_date)
-            _insert(con, "prediction_scores", scores.assign(
+            _insert(con, "prediction_scores", with_feature_snapshots(scores, features, spec).assign(
                 prediction_run_id=run_id, correlation_id=correlation_id, scored_at=now), _SCORE_INSERT)
             _insert(con, "prediction_rejects", rejects.assign(
                 prediction_run_id=run_id, correlation_id=correlation_id, rejected_at=now), _REJECT_INSERT)
@@ -184,7 +184,17 @@ def check_model_dates(loaded: dict[str, LoadedModel], game_date: date, allow_fut
         )
 
 
-_SCORE_INSERT = ["prediction_run_id", "correlation_id", *SCORE_COLUMNS, "scored_at"]
+_SCORE_INSERT = ["prediction_run_id", "correlation_id", *SCORE_COLUMNS, "scored_at", "feature_values_json",
+                 "feature_values_hash"]
+
+
+def with_feature_snapshots(scores: pd.DataFrame, features: pd.DataFrame, spec: FeatureSpec) -> pd.DataFrame:
+    """``scores`` plus the feature values each row was scored with (``feature_snapshot``) and their hash."""
+    snaps = {str(r["feature_row_id"]): feature_snapshot(r, spec.names) for r in features.to_dict("records")}
+    out = scores.copy()
+    out["feature_values_json"] = out["feature_row_id"].map(lambda fid: snaps.get(str(fid)))
+    out["feature_values_hash"] = out["feature_values_json"].map(lambda s: snapshot_hash(s) if s else None)
+    return out
 _REJECT_INSERT = ["prediction_run_id", "correlation_id", "system_id", *REJECT_COLUMNS, "rejected_at"]
 
 

@@ -4,7 +4,7 @@ alerts. While a run holds the warehouse, the progress files of running runs are 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -27,6 +27,8 @@ def progress_is_live(info: dict, now: datetime) -> bool:
 class StatusReport:
     database_path: str
     reachable: bool
+    # False when the DuckDB file does not exist: nothing is opened or created, status exits non-zero
+    exists: bool = True
     busy_reason: str | None = None
     running: list[dict[str, Any]] = field(default_factory=list)
     last_steps: list[dict[str, Any]] = field(default_factory=list)
@@ -36,10 +38,14 @@ class StatusReport:
     # runs left 'running' whose holder process is gone or whose run lock expired or was taken over
     abandoned: list[dict[str, Any]] = field(default_factory=list)
 
+    def to_json(self) -> dict[str, Any]:
+        """The ``status --json`` document (shape in the README): every field plus ``healthy``."""
+        return {**asdict(self), "healthy": self.healthy}
+
     @property
     def healthy(self) -> bool:
         failed_steps = any(s["status"] != "success" for s in self.last_steps)
-        return (self.reachable and not failed_steps and not self.abandoned
+        return (self.exists and self.reachable and not failed_steps and not self.abandoned
                 and not any(a["severity"] == "error" for a in self.open_alerts))
 
 
@@ -87,6 +93,10 @@ def abandoned_runs(con, now: datetime) -> list[dict[str, Any]]:
 
 def status(settings: Settings, *, wait_seconds: float = 5.0, now: datetime | None = None) -> StatusReport:
     now = now or settings.utcnow()
+    if settings.engine == "duckdb" and not settings.database_path.exists():
+        # never open (and so create) a warehouse only to say it is there: no file, no folder, no lock
+        return StatusReport(str(settings.database_path), reachable=False, exists=False,
+                            busy_reason="no warehouse at this path (build one: nba-props demo, or ingest)")
     report = StatusReport(str(settings.database_path), reachable=False, running=running_runs(settings, now))
     try:
         with short_write(settings, timeout=wait_seconds) as con:

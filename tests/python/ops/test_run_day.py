@@ -236,8 +236,11 @@ def test_trace_follows_a_prediction_back_to_its_payloads_and_scrape_runs(referen
             "where game_date = ? and line_source = 'consensus_main' and system_id = 'catboost_v1' "
             "order by player_id limit 1", [D])
     tr = {sec.title.split(" (")[0]: sec for sec in trace_prediction(reference, pid).sections}
-    assert tr["prediction"].rows[0]["player_id"] == player_id
-    assert tr["scoring run"].rows and tr["scoring run"].rows[0]["recommendation"] in ("OVER", "UNDER", "PASS")
+    assert tr["predictions"].rows[0]["player_id"] == player_id
+    assert tr["scoring runs"].rows and tr["scoring runs"].rows[0]["recommendation"] in ("OVER", "UNDER", "PASS")
+    # the run stored the features it scored with, and nothing rebuilt them since
+    assert tr["scoring runs"].rows[0]["feature_values_hash"]
+    assert not any(r["changed"] for r in tr["feature values: as scored vs today"].rows)
     assert tr["feature row"].rows[0]["feature_row_id"] == feature_row_id
     games = next(sec for title, sec in tr.items() if title.startswith("staged box scores"))
     assert games.rows and all(g["game_date"] < D for g in games.rows)   # only games before D

@@ -136,7 +136,7 @@ def generate_report(settings: Settings, report_date: date, output_dir: Path | No
                root="../", has_plots=True, p=p)
 
     result = ReportResult(report_date=report_date, output_dir=out, index_path=out / "index.html", pages=written,
-                          n_predictions=len(today["rows"]), n_players=len(players),
+                          n_predictions=today["summary"].get("predictions", 0), n_players=len(players),
                           backtest_path=bt.path if bt else None)
     if default_output:
         result.latest_dir = _publish_latest(settings, out)

@@ -23,7 +23,7 @@ PREDICTION_COLUMNS = [
     "prediction_id", "system_id", "model_version", "player_id", "game_date", "game_id", "line_source",
     "line_points", "line_bookmakers", "over_price", "under_price", "predicted_points", "prediction_std", "edge",
     "confidence", "recommendation", "feature_row_id", "feature_quality_score", "features_computed_at",
-    "scored_at",
+    "scored_at", "best_book", "best_price",
 ]
 FEATURE_COLUMNS = ["feature_row_id", "player_id", "player_name", "game_date", "team_id", "opponent_team_id",
                    "is_home", "feature_quality_score", "is_stale", "stale_reason", "missing_features"]
@@ -226,6 +226,8 @@ def build_today(wh: Warehouse, report_date: date) -> dict:
             "edge_value": "" if _na(r["edge"]) else r["edge"],
             "confidence": fmt(r["confidence"], "1"), "confidence_value": "" if _na(r["confidence"]) else r["confidence"],
             "recommendation": r["recommendation"], "system_id": r["system_id"],
+            "best_book": "" if _na(r.get("best_book")) else str(r["best_book"]),
+            "best_price": None if _na(r.get("best_price")) else int(r["best_price"]),
             "model_version": r["model_version"] if not _na(r["model_version"]) else "",
             "quality": fmt(r["feature_quality_score"], "int"),
             "quality_value": "" if _na(r["feature_quality_score"]) else r["feature_quality_score"],
@@ -234,8 +236,8 @@ def build_today(wh: Warehouse, report_date: date) -> dict:
             "missing_features": missing_f,
         })
     counts = df["recommendation"].value_counts().to_dict()
-    ctx.update(rows=rows, systems=sorted(df["system_id"].dropna().unique().tolist()),
-               player_ids=sorted(with_line), names=names)
+    systems = sorted(df["system_id"].dropna().unique().tolist())
+    ctx.update(rows=player_rows(rows, systems), systems=systems, player_ids=sorted(with_line), names=names)
     ctx["summary"] = {
         "predictions": len(df), "players": df["player_id"].nunique(), "players_with_line": len(with_line),
         "over": int(counts.get("OVER", 0)), "under": int(counts.get("UNDER", 0)),
@@ -245,6 +247,61 @@ def build_today(wh: Warehouse, report_date: date) -> dict:
     if not with_line:
         ctx["notes"].append(f"No player had a line on {report_date}: every prediction is NO_LINE.")
     return ctx
+
+
+BET_SIDES = ("OVER", "UNDER")
+
+
+def agreement(recs: dict[str, str], systems: list[str]) -> tuple[str, str, int]:
+    """(pick, agreement text, systems agreeing) of one player's recommendations by system.
+
+    The pick is the side every betting system takes (OVER/UNDER), SPLIT when some say OVER and
+    others UNDER, PASS when none bets, NO_LINE without a line."""
+    sides = [recs[s] for s in systems if recs.get(s) in BET_SIDES]
+    n = sum(1 for s in systems if s in recs)
+    if all(r == "NO_LINE" for r in recs.values()):
+        return "NO_LINE", "no line", 0
+    if not sides:
+        return "PASS", f"0/{n} bet", 0
+    if len(set(sides)) > 1:
+        return "SPLIT", " / ".join(f"{sides.count(x)} {x}" for x in BET_SIDES), 0
+    return sides[0], f"{len(sides)}/{n} {sides[0]}", len(sides)
+
+
+def player_rows(rows: list[dict], systems: list[str]) -> list[dict]:
+    """The picks table: one row per player (their line row; NO_LINE only when no line), each
+    system's prediction side by side, the agreement, and the best price and book of the pick."""
+    by_player: dict[int, list[dict]] = {}
+    for r in rows:
+        by_player.setdefault(r["player_id"], []).append(r)
+    out = []
+    for pid, preds in by_player.items():
+        lined = [r for r in preds if r["recommendation"] != "NO_LINE"] or preds
+        recs = {r["system_id"]: r["recommendation"] for r in lined}
+        pick, text, n_agree = agreement(recs, systems)
+        backing = [r for r in lined if r["recommendation"] == pick]
+        priced = [r for r in backing if r["best_price"] is not None]
+        best = max(priced, key=lambda r: r["best_price"]) if priced else None
+        conf = [r["confidence_value"] for r in (backing or lined) if r["confidence_value"] != ""]
+        first = lined[0]
+        out.append({
+            **{k: first[k] for k in ("player_id", "player_name", "has_page", "matchup", "line", "line_value", "books",
+                                     "over_price", "under_price", "quality", "quality_value", "is_stale",
+                                     "stale_reason", "missing_features")},
+            "pick": pick, "agreement": text, "n_agree": n_agree,
+            "recs": " ".join(f"{r['system_id']}:{r['recommendation']}" for r in lined),
+            "by_system": [next(({"predicted": r["predicted"], "recommendation": r["recommendation"],
+                                 "confidence": r["confidence"], "edge": r["edge"], "model_version": r["model_version"]}
+                                for r in lined if r["system_id"] == sid), None) for sid in systems],
+            "best_price": fmt(best["best_price"], "price") if best else "–",
+            "best_price_value": best["best_price"] if best else "",
+            "best_book": best["best_book"] if best else "",
+            "confidence": fmt(max(conf), "1") if conf else "–", "confidence_value": max(conf) if conf else "",
+        })
+    order = {"OVER": 0, "UNDER": 0, "SPLIT": 1, "PASS": 2, "NO_LINE": 3}
+    out.sort(key=lambda r: (order[r["pick"]], -r["n_agree"],
+                            -(r["confidence_value"] if r["confidence_value"] != "" else -1), r["player_id"]))
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -283,6 +340,8 @@ def build_players(wh: Warehouse, report_date: date, player_ids: list[int], names
     for df in (games, lines, preds):
         if len(df):
             df["game_date"] = pd.to_datetime(df["game_date"]).dt.date
+    upcoming = upcoming_opponents(wh, report_date, player_ids)
+    history = line_history(wh, report_date, player_ids)
     games_by = {k: g for k, g in games.groupby("player_id")}
     lines_by = {k: g for k, g in lines.groupby("player_id")}
     preds_by = {k: g for k, g in preds.groupby("player_id")}
@@ -310,6 +369,8 @@ def build_players(wh: Warehouse, report_date: date, player_ids: list[int], names
                 sp = day_preds[day_preds["system_id"] == s]
                 per_system.append("–" if sp.empty else
                                   f"{fmt(sp['predicted_points'].iloc[0], '1')} ({sp['recommendation'].iloc[0]})")
+            if r["game_date"] == report_date and _na(r.get("opponent_tricode")) and pid in upcoming:
+                r["opponent_tricode"], r["is_home"] = upcoming[pid]  # today's game: no box score yet
             rows.append({
                 "date": r["game_date"].isoformat(), "is_today": r["game_date"] == report_date,
                 "opponent": ("vs " if r.get("is_home") is True else "@ " if r.get("is_home") is False else "")
@@ -328,8 +389,38 @@ def build_players(wh: Warehouse, report_date: date, player_ids: list[int], names
             "avg_points": fmt(float(frame["points"].dropna().astype(float).mean())) if frame["points"].notna().any() else "–",
         }
         out.append({"player_id": pid, "player_name": name, "systems": systems, "rows": rows, "summary": summary,
+                    "line_history": history.get(pid),
                     "plot": Plot(div_id=f"player-{pid}", html=charts.to_div(fig, f"player-{pid}"))})
     return out
+
+
+def upcoming_opponents(wh: Warehouse, report_date: date, player_ids: list[int]) -> dict[int, tuple[str, object]]:
+    """player_id -> (opponent tricode, is_home) of the report date's game, from the feature rows."""
+    if not wh.has_columns("features", "player_id", "game_date", "opponent_team_id", "is_home"):
+        return {}
+    codes = team_codes(wh)
+    df = wh.query(f"select player_id, any_value(opponent_team_id) as opp, any_value(is_home) as is_home "
+                  f"from {wh.name('features')} where game_date = ? and list_contains(?::bigint[], player_id) "
+                  "group by player_id", [report_date, player_ids])
+    return {int(pid): (codes.get(int(opp), ""), None if _na(home) else bool(home))
+            for pid, opp, home in zip(df["player_id"], df["opp"], df["is_home"], strict=True) if not _na(opp)}
+
+
+def line_history(wh: Warehouse, report_date: date, player_ids: list[int]) -> dict[int, Table]:
+    """player_id -> the main lines of every book at each snapshot of the report date, for players
+    whose lines were captured more than once (how the line moved during the day)."""
+    if not wh.has_columns("prop_lines", "player_id", "game_date", "bookmaker_key", "line_points", "captured_at",
+                          "is_main_line"):
+        return {}
+    df = wh.query(
+        "select player_id, captured_at, bookmaker_key as book, line_points as line, over_price, under_price "
+        f"from {wh.name('prop_lines')} where game_date = ? and is_main_line and player_id in ("
+        f"  select player_id from {wh.name('prop_lines')} where game_date = ? and list_contains(?::bigint[], player_id) "
+        "  group by player_id having count(distinct captured_at) > 1) "
+        "order by player_id, captured_at, book", [report_date, report_date, player_ids])
+    return {int(pid): frame_table(g.drop(columns=["player_id"]), {"line": "1", "over_price": "price",
+                                                                   "under_price": "price"})
+            for pid, g in df.groupby("player_id")}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -494,8 +585,26 @@ def build_performance(wh: Warehouse, report_date: date, bt: Backtest | None, bt_
 # ---------------------------------------------------------------------------------------------
 # Data health
 # ---------------------------------------------------------------------------------------------
+def health_as_of(wh: Warehouse, report_date: date, now: datetime) -> datetime:
+    """The instant the data-health page describes: ``now``, or earlier when runs of later game dates
+    exist: the start of the first run of a later date after the last run of a date up to the report
+    date. Rows stamped after it (payloads, scrape runs, quarantine, log, alerts) belong to later dates."""
+    if not wh.has_columns("pipeline_runs", "game_date", "started_at"):
+        return now
+    later = wh.query(
+        f"select min(started_at) from {wh.name('pipeline_runs')} where game_date > ? and started_at > "
+        f"coalesce((select max(started_at) from {wh.name('pipeline_runs')} where game_date <= ?), "
+        "'-infinity'::timestamptz)", [report_date, report_date]).iloc[0, 0]
+    if _na(later):
+        return now
+    later = pd.Timestamp(later).to_pydatetime()
+    return min(now, later if later.tzinfo else later.replace(tzinfo=now.tzinfo))
+
+
 def build_health(wh: Warehouse, report_date: date, now: datetime) -> dict:
+    """Data health as of the report date (``health_as_of``): nothing of a later date is shown."""
     sections: list[Section] = []
+    now = health_as_of(wh, report_date, now)
 
     s = Section(title="Source freshness", intro="Latest payload landed per source and endpoint.")
     if wh.has_columns("landed_payloads", "source", "endpoint", "scraped_at"):
@@ -503,7 +612,8 @@ def build_health(wh: Warehouse, report_date: date, now: datetime) -> dict:
             "select source, endpoint, count(*) as payloads, count(duplicate_of_payload_id) as duplicate_payloads, "
             "max(scraped_at) as last_scraped_at, "
             "round(date_diff('minute', max(scraped_at), ?::timestamptz) / 60.0, 1) as hours_since_last "
-            f"from {wh.name('landed_payloads')} group by all order by source, endpoint", [now])
+            f"from {wh.name('landed_payloads')} where scraped_at < ? group by all order by source, endpoint",
+            [now, now])
         if fresh.empty:
             s.notes.append("No payload has been landed yet.")
         else:
@@ -513,7 +623,7 @@ def build_health(wh: Warehouse, report_date: date, now: datetime) -> dict:
     if wh.has_columns("scrape_runs", "started_at"):
         runs = wh.select("scrape_runs", ["command", "transport", "status", "started_at", "finished_at", "n_payloads",
                                          "n_records_valid", "n_records_quarantined", "error_class"],
-                         order_by="started_at desc")
+                         where="started_at < ?", params=[now], order_by="started_at desc")
         if len(runs):
             s.tables.append(frame_table(runs, max_rows=10, caption="Latest scrape runs"))
     sections.append(s)
@@ -553,7 +663,7 @@ def build_health(wh: Warehouse, report_date: date, now: datetime) -> dict:
             "select source, endpoint, record_kind, reason_code, any_value(reason) as example_reason, count(*) as n, "
             "count(*) filter (where quarantined_at >= ?::timestamptz - interval 1 day) as n_last_24h, "
             "max(quarantined_at) as last_quarantined_at "
-            f"from {wh.name('quarantine')} group by all order by n desc", [now])
+            f"from {wh.name('quarantine')} where quarantined_at < ? group by all order by n desc", [now, now])
         if q.empty:
             s.notes.append("Nothing has been quarantined.")
         else:
@@ -581,8 +691,8 @@ def build_health(wh: Warehouse, report_date: date, now: datetime) -> dict:
         s.notes.append(missing(wh, "mon_duplicates"))
     if wh.has_columns("predictions", "system_id", "player_id", "game_date", "line_source"):
         n_dup = int(wh.query(
-            f"select count(*) from (select 1 from {wh.name('predictions')} group by system_id, player_id, game_date, "
-            "line_source having count(*) > 1)").iloc[0, 0])
+            f"select count(*) from (select 1 from {wh.name('predictions')} where game_date <= ? "
+            "group by system_id, player_id, game_date, line_source having count(*) > 1)", [report_date]).iloc[0, 0])
         s.notes.append(f"predictions.player_prop_predictions: {n_dup} duplicated (system_id, player_id, game_date, "
                        "line_source) key(s).")
     sections.append(s)
@@ -636,7 +746,8 @@ def build_health(wh: Warehouse, report_date: date, now: datetime) -> dict:
     if wh.has_columns("mon_data_corrections", "game_date", "corrected_field"):
         corr = wh.select("mon_data_corrections", ["game_date", "game_id", "player_name", "corrected_field",
                                                   "old_value", "new_value", "old_payload_id", "new_payload_id",
-                                                  "corrected_at"], order_by="corrected_at desc")
+                                                  "corrected_at"], where="game_date <= ? and corrected_at < ?",
+                          params=[report_date, now], order_by="corrected_at desc")
         if corr.empty:
             s.notes.append("No landed box-score value was changed by a later payload.")
         else:
@@ -658,14 +769,15 @@ def build_health(wh: Warehouse, report_date: date, now: datetime) -> dict:
     if wh.has_columns("execution_log", "phase", "status", "logged_at", "run_id"):
         log = wh.query(
             "with last_run as (select phase, arg_max(run_id, logged_at) as run_id, max(logged_at) as last_logged_at "
-            f"from {wh.name('execution_log')} group by phase) "
+            f"from {wh.name('execution_log')} where logged_at < ? and (game_date is null or game_date <= ?) "
+            "group by phase) "
             "select l.phase, l.run_id, any_value(l.flow) as flow, any_value(l.game_date) as game_date, "
             "min(l.started_at) as started_at, max(l.finished_at) as finished_at, count(*) as nodes, "
             "count(*) filter (where l.status in ('error', 'fail')) as failed_nodes, "
             "string_agg(distinct l.status, ', ' order by l.status) as statuses, "
             "any_value(l.error_class || ': ' || l.error_message) filter (where l.status in ('error', 'fail')) as error "
             f"from {wh.name('execution_log')} l join last_run r on l.phase = r.phase and l.run_id = r.run_id "
-            "group by all order by l.phase")
+            "group by all order by l.phase", [now, report_date])
         if log.empty:
             s.notes.append("The execution log is empty.")
         else:
@@ -678,10 +790,13 @@ def build_health(wh: Warehouse, report_date: date, now: datetime) -> dict:
     s = Section(title="Alerts")
     if wh.has_columns("alerts", "game_date", "raised_at"):
         al = wh.select("alerts", ["raised_at", "game_date", "alert_type", "severity", "subject", "message",
-                                  "acknowledged_at"], where="game_date = ? or (acknowledged_at is null and game_date >= ?)",
-                       params=[report_date, report_date - timedelta(days=7)], order_by="raised_at desc")
+                                  "acknowledged_at"],
+                       where="raised_at < ? and (game_date = ? or (game_date < ? and game_date >= ? and "
+                             "(acknowledged_at is null or acknowledged_at > ?)))",
+                       params=[now, report_date, report_date, report_date - timedelta(days=7), now],
+                       order_by="raised_at desc")
         if al.empty:
-            s.notes.append(f"No alert for {report_date} and no open alert in the week before.")
+            s.notes.append(f"No alert for {report_date} and no alert open in the week before it.")
         else:
             s.tables.append(frame_table(al))
     else:

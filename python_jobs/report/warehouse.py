@@ -28,6 +28,7 @@ RELATIONS: dict[str, tuple[str, str]] = {
     "features": ("precompute", "ml_feature_store"),
     "player_games": ("analytics", "player_game_summary"),
     "consensus_lines": ("analytics", "player_consensus_lines"),
+    "prop_lines": ("analytics", "player_prop_lines_resolved"),
     "schedule": ("staging", "stg_nba__schedule_games"),
     "teams": ("reference", "teams"),
     "quarantine": ("raw", "quarantine"),

@@ -51,16 +51,20 @@
     var shown = 0;
     Array.prototype.forEach.call(table.tBodies[0].rows, function (row) {
       var d = row.dataset;
+      // one row per player: with a system chosen, the recommendation filter reads that system's
+      var recs = {};
+      d.recs.split(" ").forEach(function (pair) { var i = pair.lastIndexOf(":"); if (i > 0) { recs[pair.slice(0, i)] = pair.slice(i + 1); } });
+      var r = sys ? recs[sys] : d.rec;
       var ok = (!q || d.player.indexOf(q) !== -1) &&
-        (!sys || d.system === sys) &&
-        (!rec || d.rec === rec || (rec === "BET" && (d.rec === "OVER" || d.rec === "UNDER"))) &&
+        (!sys || recs[sys] !== undefined) &&
+        (!rec || r === rec || (rec === "BET" && (r === "OVER" || r === "UNDER"))) &&
         (isNaN(minConf) || (d.confidence !== "" && parseFloat(d.confidence) >= minConf)) &&
         (!controls.hideNoLine.checked || d.rec !== "NO_LINE") &&
         (!controls.staleOnly.checked || d.stale === "1");
       row.hidden = !ok;
       if (ok) { shown += 1; }
     });
-    counter.textContent = shown + " of " + table.tBodies[0].rows.length + " predictions shown";
+    counter.textContent = shown + " of " + table.tBodies[0].rows.length + " players shown";
   }
   Object.keys(controls).forEach(function (k) {
     controls[k].addEventListener("input", apply);

@@ -72,6 +72,16 @@ HISTORY = {
     (HISTORY_DATES[2], "rolling_average_v1", 204): (22.5, 20.0, "OVER", 56.0, 20),  # push
     (HISTORY_DATES[3], "rolling_average_v1", 205): (10.0, 10.5, "PASS", 51.0, 9),   # not a bet
 }
+BEST_PRICE = {"OVER": ("fanduel", -108), "UNDER": ("betmgm", 102)}
+# the report day's main lines per snapshot: player 201 moved at draftkings (24.0 -> 24.5) between two
+# snapshots; player 202 was captured once (no line history)
+LINE_SNAPSHOTS = [
+    (201, "draftkings", NOW - timedelta(hours=8), 24.0, -110, -110),
+    (201, "fanduel", NOW - timedelta(hours=8), 24.5, -112, -108),
+    (201, "draftkings", NOW - timedelta(hours=3), 24.5, -115, -105),
+    (201, "fanduel", NOW - timedelta(hours=3), 24.5, -118, -102),
+    (202, "draftkings", NOW - timedelta(hours=3), 16.5, -110, -110),
+]
 QUARANTINE = [("null_odds", "over price is null"), ("null_odds", "under price is null"),
               ("negative_points", "points < 0")]
 
@@ -107,6 +117,9 @@ def _prediction_row(d: date, system: str, pid: int, predicted: float, line: floa
         "recommendation": rec, "feature_row_id": _md5(pid, d), "feature_quality_score": 95.0,
         "features_computed_at": NOW - timedelta(hours=2), "scored_at": NOW - timedelta(hours=1),
         "merged_at": NOW - timedelta(hours=1),
+        # the best price for the recommended side (bets only): BEST_PRICE
+        "best_book": BEST_PRICE[rec][0] if rec in BEST_PRICE else None,
+        "best_price": BEST_PRICE[rec][1] if rec in BEST_PRICE else None,
     }
 
 
@@ -117,7 +130,7 @@ def predictions_frame(empty_day: bool = False) -> pd.DataFrame:
     frame = pd.DataFrame(rows)
     for c in ("line_points", "edge"):
         frame[c] = frame[c].astype("float64")
-    for c in ("over_price", "under_price"):
+    for c in ("over_price", "under_price", "best_price"):
         frame[c] = frame[c].astype("Int32")
     return frame
 
@@ -204,6 +217,10 @@ def build(path: Path, *, drop: Iterable[str] = (), empty_day: bool = False) -> P
         tables[("precompute", "ml_feature_store")] = pd.DataFrame(feats)
         tables[("analytics", "player_game_summary")] = pd.DataFrame(games)
         tables[("analytics", "player_consensus_lines")] = pd.DataFrame(lines)
+        tables[("analytics", "player_prop_lines_resolved")] = pd.DataFrame(
+            [{"prop_line_id": _md5(pid, book, at), "player_id": pid, "game_date": REPORT_DATE, "bookmaker_key": book,
+              "line_points": line, "over_price": over, "under_price": under, "is_main_line": True, "captured_at": at}
+             for pid, book, at, line, over, under in LINE_SNAPSHOTS])
         preds = predictions_frame(empty_day)
         tables[("predictions", "player_prop_predictions")] = preds
         acc = accuracy_frame(preds)

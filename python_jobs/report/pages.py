@@ -275,7 +275,7 @@ def player_rows(rows: list[dict], systems: list[str]) -> list[dict]:
     for r in rows:
         by_player.setdefault(r["player_id"], []).append(r)
     out = []
-    for pid, preds in by_player.items():
+    for preds in by_player.values():
         lined = [r for r in preds if r["recommendation"] != "NO_LINE"] or preds
         recs = {r["system_id"]: r["recommendation"] for r in lined}
         pick, text, n_agree = agreement(recs, systems)

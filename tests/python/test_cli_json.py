@@ -113,3 +113,15 @@ def test_import_draws_a_progress_bar_on_a_terminal_only(tmp_path: Path):
     assert piped.returncode == 0, piped.stderr
     assert "━" not in piped.stderr  # the bar draws on stderr; stdout has the result table
     assert f"{len(SAMPLES)}/{len(SAMPLES)}" not in piped.stdout + piped.stderr
+
+
+def test_ingest_draws_a_progress_bar_on_a_terminal(tmp_path: Path):
+    """One season before the bundled lines: its game log, its schedule and the players = 3 steps."""
+    env = _env(tmp_path / "wh")
+    drawn = _run_in_a_terminal(["ingest", "--seasons", "2015-16", "--until", "2015-11-01"], env)
+    assert "3/3" in drawn and "players" in drawn, drawn[-2000:]
+    piped = subprocess.run([sys.executable, "-m", "python_jobs.cli", "ingest", "--seasons", "2015-16", "--until",
+                            "2015-11-01"], cwd=PROJECT_ROOT, env=_env(tmp_path / "wh2"), capture_output=True,
+                           text=True, timeout=240)
+    assert piped.returncode == 0, piped.stderr
+    assert "3/3" not in piped.stdout + piped.stderr

@@ -171,3 +171,18 @@ def test_a_model_never_trains_on_its_anchor_day_or_later(tmp_path):
     # the oracle, from the store itself: training rows are exactly the labelled rows before FIRST
     assert clean["anchors"][0]["training_window"]["validation_end"] == str(
         max(d for d in store["game_date"] if d < FIRST))
+
+
+@pytest.mark.timeout(300)
+def test_progress_follows_every_scored_date_in_order(tmp_path):
+    """The CLI's progress bar is fed once per game date with lines, (done, total, date) in order."""
+    store = syn.make_store()
+    dates = [FIRST + timedelta(days=i) for i in range((LAST - FIRST).days + 1)]
+    lines = syn.make_lines(store, dates)
+    settings = make_settings(tmp_path / "wh")
+    build(settings, store, lines)
+    seen: list[tuple[int, int, str]] = []
+    backtest(settings, FIRST, LAST, retrain_every_days=3, spec=syn.SPEC, params=syn.PARAMS,
+             on_date=lambda done, total, d: seen.append((done, total, d)))
+    lined = sorted({str(d) for d in lines["game_date"]})  # the oracle: the dates that have lines
+    assert seen == [(i, len(lined), d) for i, d in enumerate(lined, start=1)]

@@ -193,6 +193,8 @@ def register(app: typer.Typer) -> None:
             for sec in tr.sections:
                 if sec.missing_relation:
                     console.print(f"[yellow]{sec.title}: {sec.relation} is not built in this warehouse[/yellow]")
+                elif not sec.rows:
+                    console.print(f"{sec.title} — {sec.relation}: no row")
                 elif len(sec.rows) == 1:
                     console.print(_record_table(f"{sec.title} — {sec.relation}", sec.rows[0]))
                 elif sec.title in ("predictions", "graded result"):  # one column per system, side by side

@@ -126,3 +126,16 @@ def test_trace_json_is_one_document_on_stdout(graded, monkeypatch):
     assert {r["actual_points"] for r in sections["graded result"]["rows"]} == {
         float(graded[3].set_index("player_id").loc[player_id, "actual_points"])}
     assert sections["staged prop lines behind the consensus line"]["missing_relation"] is True
+
+
+def test_trace_of_a_day_not_graded_yet_says_so(scored, monkeypatch):  # noqa: F811
+    settings, *_ = scored
+    player_id, _ = _lined_player(settings)
+    monkeypatch.setenv("NBA_PROPS_DUCKDB_PATH", str(settings.database_path))
+    reset_settings()
+    res = CliRunner().invoke(app, ["trace", "--player", str(player_id), "--date", SCORE_DATE.isoformat()])
+    reset_settings()
+    assert res.exit_code == 0, res.output
+    # phase 6 never ran here: the section says so, the rest of the chain is still printed
+    assert "graded result: grading.prediction_accuracy is not built in this warehouse" in res.stdout
+    assert "feature values: as scored vs today" in res.stdout

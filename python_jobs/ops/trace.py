@@ -127,8 +127,8 @@ def _trace_player_date(con: Warehouse, settings: Settings, preds: list[dict[str,
         con, "graded result", "grading", "prediction_accuracy",
         "select system_id, line_source, recommendation, line_points, predicted_points, grade_status, actual_points, "
         "actual_minutes, actual_side, bet_result, lean_result, profit_units, absolute_error, graded_at "
-        "from grading.prediction_accuracy where prediction_id in (select unnest(?::varchar[])) "
-        "order by system_id, line_source", [ids]))
+        "from grading.prediction_accuracy where game_date = ? and prediction_id in (select unnest(?::varchar[])) "
+        "order by system_id, line_source", [p["game_date"], ids]))
     graded = out.sections[-1]
     if not graded.missing_relation and not graded.rows:
         out.warnings.append(f"not graded yet: no row in grading.prediction_accuracy for {p['game_date']} "
@@ -203,8 +203,8 @@ def _feature_comparison(con: Warehouse, settings: Settings, pred: dict[str, Any]
                                           "where table_schema = 'precompute' and table_name = 'ml_feature_store'")}
     cols = ", ".join(f'"{c}"' for c in names if c in present and _IDENT.match(c))  # catalog-checked identifiers
     feature_row_id = score.get("feature_row_id") or pred.get("feature_row_id")
-    today_rows = con.fetch_dicts(f"select {cols} from {FEATURE_STORE} where feature_row_id = ?",
-                                 [feature_row_id]) if cols else []
+    today_rows = con.fetch_dicts(f"select {cols} from {FEATURE_STORE} where game_date = ? and feature_row_id = ?",
+                                 [pred["game_date"], feature_row_id]) if cols else []
     today_snapshot = feature_snapshot(today_rows[0], names) if today_rows else None
     today = json.loads(today_snapshot) if today_snapshot else None
     if scored is None:

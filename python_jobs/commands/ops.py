@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import date
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from python_jobs.commands._common import json_output, make_console, parse_date
+from python_jobs.commands._common import json_output, make_console, parse_date, progress_bar
 from python_jobs.config import get_settings
 
 console = make_console()
@@ -104,12 +103,13 @@ def register(app: typer.Typer) -> None:
             raise typer.BadParameter(f"--end {end} is before --start {start}", param_hint="--end")
         settings = get_settings()
         n = len(backfill_dates(settings, d0, d1))
-        with Progress(TextColumn("[bold]backfill"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
-                      TimeElapsedColumn(), console=console) as progress:
-            task = progress.add_task("", total=n)
+        with progress_bar("backfill") as update:
+            done = 0
 
             def on_date(d: date, status: str) -> None:
-                progress.update(task, advance=1, description=f"{d} {status}")
+                nonlocal done
+                done += 1
+                update(done, n, f"{d} {status}")
 
             report = backfill(settings, d0, d1, force=force, on_date=on_date)
         console.print(f"done {len(report.done)}, skipped (complete) {len(report.skipped)}, "

@@ -37,13 +37,13 @@ import pandas as pd
 
 from python_jobs.config import Settings
 from python_jobs.ml.features import FeatureSpec, load_feature_spec
+from python_jobs.ml.grading import grade_frame
 from python_jobs.ml.metrics import (
     brier,
     expected_calibration_error,
     log_loss,
     reliability,
     wilson_interval,
-    win_profit,
 )
 from python_jobs.ml.params import MlParams, load_ml_params
 from python_jobs.ml.predict import LoadedModel
@@ -147,49 +147,15 @@ def walk_forward(labelled: pd.DataFrame, test_rows: pd.DataFrame, lines: pd.Data
 
 
 def grade(pred: pd.DataFrame) -> pd.DataFrame:
-    """Add grade_status, errors, bet/lean results and profit (same rules as prediction_accuracy)."""
+    """Add grade_status (from did_play / is_upcoming: graded, void or pending), then errors,
+    bet/lean results and profit by the SQL grading rules of prediction_accuracy (macro
+    grade_predictions via ml.grading.grade_frame; the recorded price is best_price when present)."""
     pred = pred.copy()
     played = pred["did_play"].astype("boolean")
     upcoming = pred["is_upcoming"].astype("boolean").fillna(True)
     pred["grade_status"] = np.where(played.fillna(False), "graded",
                                     np.where(~upcoming & ~played.fillna(True), "void", "pending"))
-    graded = pred["grade_status"].eq("graded")
-    actual = pred["actual_points"].astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
-    line = pred["line_points"].astype("float64").to_numpy()
-    pred["absolute_error"] = np.where(graded, np.abs(actual - pred["predicted_points"]), np.nan)
-    pred["line_absolute_error"] = np.where(graded, np.abs(actual - line), np.nan)
-    edge = pred["edge"].astype("float64").to_numpy()
-    lean = np.where(edge > 0, "OVER", np.where(edge < 0, "UNDER", None))
-    pred["lean_side"] = lean
-
-    def result(side: np.ndarray) -> np.ndarray:
-        won = ((side == "OVER") & (actual > line)) | ((side == "UNDER") & (actual < line))
-        out = np.where(actual == line, "push", np.where(won, "hit", "miss")).astype(object)
-        out[~graded.to_numpy()] = None
-        out[(pred["grade_status"] == "void").to_numpy()] = "void"
-        out[pd.isna(side) | (side == None)] = None  # noqa: E711 - elementwise
-        return out
-
-    rec = pred["recommendation"].to_numpy()
-    bet_side = np.where(np.isin(rec, ["OVER", "UNDER"]), rec, None)
-    pred["bet_result"] = result(bet_side)
-    lean_result = result(lean)
-    lean_result[(pred["grade_status"] == "void").to_numpy()] = None  # as in prediction_accuracy
-    pred["lean_result"] = lean_result
-    # the recorded price of a bet: the best available price (best_price) when the prediction has one,
-    # else the consensus price of its side; an American price is <= -100 or >= +100, anything between
-    # is not a price and the bet counts as unpriced (left out of the ROI), as in prediction_accuracy
-    consensus = np.where(rec == "OVER", pred["over_price"].astype("Float64").to_numpy(dtype="float64", na_value=np.nan),
-                         pred["under_price"].astype("Float64").to_numpy(dtype="float64", na_value=np.nan))
-    best = (pred["best_price"].astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
-            if "best_price" in pred.columns else np.full(len(pred), np.nan))
-    price = np.where(~np.isnan(best), best, consensus)
-    payout = win_profit(price)
-    br = pred["bet_result"].to_numpy()
-    pred["profit_units"] = np.select(
-        [br == "hit", br == "miss", np.isin(br, ["push", "void"])], [payout, -1.0, 0.0], default=np.nan)
-    pred.loc[pred["bet_result"].isin(["hit", "miss"]) & np.isnan(payout), "profit_units"] = np.nan
-    return pred
+    return grade_frame(pred, best_price="best_price" if "best_price" in pred.columns else None)
 
 
 def wilson(hits: int, n: int) -> tuple[float | None, float | None]:

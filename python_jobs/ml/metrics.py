@@ -1,7 +1,9 @@
 """Pure statistics shared by the ML jobs and the report (no I/O; one implementation each).
 
-- ``wilson_interval``: the Wilson score interval of a hit rate (the report and the backtest use this
-  one; the SQL model ``system_daily_performance`` has its own in SQL).
+- ``wilson_interval``: the Wilson score interval of a hit rate, the one Python implementation (the
+  report and the backtest use it); the SQL one is the dbt macro ``wilson_bound``
+  (macros/grading/grading_rules.sql). tests/python/ml/test_one_rule.py checks both against an
+  independent oracle on a grid.
 - ``win_profit``: the profit of a winning 1-unit stake at American odds.
 - ``PlattCalibrator``: the calibration of P(over) (docs/ml.md "Calibrated probabilities").
 - ``brier``, ``log_loss``, ``reliability``, ``expected_calibration_error``: probability scores.
@@ -17,7 +19,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
-Z_95 = 1.96  # as in the SQL model system_daily_performance (the two agree to the last digit)
+Z_95 = 1.96  # as in the SQL macro wilson_bound (test_one_rule.py fails if they differ)
 EPS = 1e-6
 
 

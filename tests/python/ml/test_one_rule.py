@@ -11,7 +11,7 @@ and the consumers that use them agree with it and with an independent oracle.
 from __future__ import annotations
 
 import math
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import numpy as np
 import pandas as pd
@@ -81,7 +81,7 @@ def test_the_wilson_formula_is_written_only_in_the_macro_and_metrics():
 
 # ---------------------------------------------------------------------------- grading
 D = date(2025, 1, 15)
-SCORED_AT = datetime(2025, 1, 15, 12, tzinfo=timezone.utc)
+SCORED_AT = datetime(2025, 1, 15, 12, tzinfo=UTC)
 
 # one row per case: (id, line, over, under, best, predicted, edge, recommendation, actual or None
 # (did not play; his game has results), expected bet_result, lean_result, profit_units)

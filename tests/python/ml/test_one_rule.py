@@ -189,6 +189,64 @@ def test_sql_and_backtest_grade_the_same_rows_as_the_hand_oracle(tmp_settings):
     assert list(sql["is_bet"]) == list(py["is_bet"].astype(bool))
 
 
+def real_cases(first: str = "2025-02-19", last: str = "2025-05-02") -> pd.DataFrame:
+    """Bundled real lines (median over books per player and date, as the consensus: medians make
+    integer lines, so real pushes) joined by name and date to the real box scores; the prediction
+    is the line moved by a fixed per-player offset (the grading does not care how it was made)."""
+    from python_jobs.config import PROJECT_ROOT
+
+    props = pd.read_csv(next((PROJECT_ROOT / "data/props").glob("*.csv.gz")))
+    props = props.loc[props["file_date"].between(first, last)]
+    for col in ("over_odds", "under_odds"):
+        props[col] = props[col].where(np.isfinite(props[col]))
+    lines = props.groupby(["file_date", "player"], as_index=False).agg(
+        line_points=("line", "median"), over_price=("over_odds", "median"), under_price=("under_odds", "median"))
+    box = pd.read_csv(PROJECT_ROOT / "data/boxscores/player_logs_2024-25.csv.gz",
+                      usecols=["PLAYER_ID", "PLAYER_NAME", "GAME_ID", "GAME_DATE", "PTS"])
+    box["player"] = box["PLAYER_NAME"].str.lower()
+    df = lines.merge(box, left_on=["file_date", "player"], right_on=["GAME_DATE", "player"], how="inner",
+                     validate="one_to_one")
+    df = df.rename(columns={"PLAYER_ID": "player_id", "GAME_ID": "game_id", "PTS": "actual_points"})
+    df["nba_id"] = df["player_id"]
+    df["n"] = range(len(df))
+    df["player_id"] = 10_000 + df["n"]  # one key per row
+    df["best_price"] = None
+    for col in ("over_price", "under_price"):
+        df[col] = df[col].round()
+    df["predicted_points"] = df["line_points"] + (df["nba_id"] % 8 - 3.5) * 0.8  # never 0
+    df["edge"] = df["predicted_points"] - df["line_points"]
+    # a bet on every row but the smallest edges (PASS), so the real pushes are graded as bets
+    df["recommendation"] = np.where(df["edge"] >= 1.0, "OVER", np.where(df["edge"] <= -1.0, "UNDER", "PASS"))
+    df["game_id"] = df["game_id"].astype(str)
+    return df.reset_index(drop=True)
+
+
+@pytest.mark.timeout(300)
+def test_sql_and_backtest_agree_on_real_lines_and_box_scores(tmp_settings):
+    df = real_cases()
+    actual, line, rec = df["actual_points"].astype(float), df["line_points"], df["recommendation"]
+    # the oracle in plain pandas
+    push = actual == line
+    won = ((rec == "OVER") & (actual > line)) | ((rec == "UNDER") & (actual < line))
+    expected_bet = np.where(~rec.isin(["OVER", "UNDER"]), None, np.where(push, "push", np.where(won, "hit", "miss")))
+    price = np.where(rec == "OVER", df["over_price"], df["under_price"]).astype(float)
+    price = np.where(np.abs(price) >= 100, price, np.nan)
+    payout = np.where(price > 0, price / 100, 100 / np.abs(price))
+    expected_profit = np.select([expected_bet == "push", np.isnan(price), expected_bet == "miss", expected_bet == "hit"],
+                                [0.0, np.nan, -1.0, payout], np.nan)
+    assert len(df) > 1000 and set(expected_bet) >= {"hit", "miss", "push", None}
+    sql = sql_grading(tmp_settings, df).set_index("player_id").loc[df["player_id"]].reset_index()
+    py = backtest_grading(df).set_index("player_id").loc[df["player_id"]].reset_index()
+    for name, got in (("prediction_accuracy", sql), ("backtest", py)):
+        assert labels(got["bet_result"]) == list(expected_bet), name
+        assert numbers(got["profit_units"]) == numbers(pd.Series(expected_profit)), name
+        assert numbers(got["line_absolute_error"]) == numbers((actual - line).abs()), name
+    for col in ("bet_result", "lean_result", "lean_side", "actual_side", "grade_status"):
+        assert labels(sql[col]) == labels(py[col]), col
+    for col in ("profit_units", "absolute_error", "line_absolute_error", "bet_price"):
+        assert numbers(sql[col]) == numbers(py[col]), col
+
+
 def test_backtest_prices_a_bet_at_its_best_price_by_the_same_rule():
     df = cases()
     rows = predictions_table(df).drop(columns=["scored_at"])

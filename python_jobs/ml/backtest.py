@@ -40,9 +40,10 @@ from python_jobs.ml.features import FeatureSpec, load_feature_spec
 from python_jobs.ml.grading import grade_frame
 from python_jobs.ml.metrics import (
     brier,
-    expected_calibration_error,
+    calibration_error,
+    lean_reliability,
     log_loss,
-    reliability,
+    over_outcome,
     wilson_interval,
 )
 from python_jobs.ml.params import MlParams, load_ml_params
@@ -168,17 +169,14 @@ def probability_scores(df: pd.DataFrame) -> dict[str, Any]:
     """Brier score and log loss of the system's P(over) and of the no-vig market's, on the graded
     lined rows that were not a push and have both; expected calibration error of the lean side."""
     graded = df.loc[(df["grade_status"] == "graded") & df["line_points"].notna()]
-    actual = graded["actual_points"].astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
-    line = graded["line_points"].astype("float64").to_numpy()
+    decided, over = over_outcome(graded["actual_points"].astype("Float64").to_numpy(dtype="float64", na_value=np.nan),
+                                 graded["line_points"].astype("float64").to_numpy())
     p = graded["p_over"].astype("Float64").to_numpy(dtype="float64", na_value=np.nan) \
         if "p_over" in graded.columns else np.full(len(graded), np.nan)
     market = graded["no_vig_over_probability"].astype("Float64").to_numpy(dtype="float64", na_value=np.nan) \
         if "no_vig_over_probability" in graded.columns else np.full(len(graded), np.nan)
-    ok = (actual != line) & ~np.isnan(p) & ~np.isnan(market) & ~np.isnan(actual)
-    over = (actual > line).astype(float)
-    lean = graded["lean_result"].to_numpy()
-    decided = np.isin(lean, ["hit", "miss"])
-    conf = graded["confidence"].astype("float64").to_numpy()
+    ok = decided & ~np.isnan(p) & ~np.isnan(market)
+    table = lean_reliability(graded["confidence"].astype("float64").to_numpy(), graded["lean_result"].to_numpy())
 
     def r(x: float) -> float | None:
         return None if math.isnan(x) else round(x, 4)
@@ -187,7 +185,7 @@ def probability_scores(df: pd.DataFrame) -> dict[str, Any]:
         "n_probability_rows": int(ok.sum()),
         "brier": r(brier(p[ok], over[ok])), "brier_market": r(brier(market[ok], over[ok])),
         "log_loss": r(log_loss(p[ok], over[ok])), "log_loss_market": r(log_loss(market[ok], over[ok])),
-        "ece": r(expected_calibration_error(conf[decided], (lean[decided] == "hit").astype(float))),
+        "ece": r(calibration_error(table)),
     }
 
 
@@ -230,9 +228,7 @@ def calibration(df: pd.DataFrame) -> dict[str, Any]:
     """Reliability of the stated confidence (lean side, every graded lined prediction) and whether
     every bucket with >= CALIBRATION_MIN_BUCKET rows is within CALIBRATION_TOLERANCE_POINTS."""
     graded = df.loc[df["grade_status"] == "graded"]
-    decided = graded.loc[graded["lean_result"].isin(["hit", "miss"])]
-    table = reliability(decided["confidence"].astype("float64").to_numpy(),
-                        (decided["lean_result"] == "hit").astype(float).to_numpy())
+    table = lean_reliability(graded["confidence"].astype("float64").to_numpy(), graded["lean_result"].to_numpy())
     rows = []
     for rec in table.to_dict("records"):
         big = rec["n"] >= CALIBRATION_MIN_BUCKET

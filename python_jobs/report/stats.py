@@ -20,7 +20,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from python_jobs.ml.metrics import reliability, wilson_interval, win_profit
+from python_jobs.ml.metrics import lean_reliability, reliability, wilson_interval, win_profit
 
 __all__ = ["reliability", "wilson_interval", "win_profit"]  # re-exported: one implementation each
 
@@ -170,12 +170,11 @@ def by_edge_bucket(frame: pd.DataFrame) -> pd.DataFrame:
 def calibration(frame: pd.DataFrame) -> pd.DataFrame:
     """Per system and confidence bin: mean stated confidence vs observed win rate of the lean side
     (confidence is 100 x the calibrated probability that this side wins, so a calibrated system sits
-    on the diagonal). The bins and the table are metrics.reliability's (the backtest uses it too)."""
+    on the diagonal). The table is metrics.lean_reliability, the backtest's too."""
     df = with_lean(frame)
-    df = df[text(df["lean_result"]).isin(["hit", "miss"])]
     tables = []
     for system_id, g in df.groupby("system_id", sort=True):
-        table = reliability(numeric(g["confidence"]), text(g["lean_result"]).eq("hit").to_numpy(dtype=float))
+        table = lean_reliability(numeric(g["confidence"]), text(g["lean_result"]).to_numpy())
         table = table[table["n"] > 0].assign(system_id=system_id, bin=lambda t: t["bin"].str.replace("-", "–"))
         tables.append(table)
     columns = ["system_id", "bin", "n", "mean_confidence", "observed", "wilson_low", "wilson_high"]

@@ -283,3 +283,48 @@ def test_the_backtest_grades_with_the_sql_macro(monkeypatch):
     monkeypatch.setattr(grading, "rules_module", lambda home=PROJECT_ROOT: module)
     got = backtest_grading(cases()).set_index("player_id")
     assert got.loc[1003, "bet_result"] == "refund" and got.loc[1004, "lean_result"] == "refund"
+
+
+# ---------------------------------------------------------------------------- calibration
+def test_report_and_backtest_calibration_agree_with_a_pandas_oracle():
+    """The calibration table of the report (report.stats.calibration) and of the backtest
+    (backtest.calibration, and its ECE) on the same graded real rows, against pd.cut by hand."""
+    from python_jobs.ml import backtest
+    from python_jobs.report import stats
+
+    df = real_cases()
+    graded = backtest_grading(df)
+    # a stated confidence of the lean side spread over the bins (including exactly 50 and 55)
+    graded["confidence"] = 50.0 + (graded["player_id"] % 9) * 2.5 + (graded["edge"].abs() > 2) * 10
+    graded["system_id"] = "s"
+    graded["result"] = graded["bet_result"]
+    graded["p_over"], graded["no_vig_over_probability"] = 0.5, 0.5
+    edges = [0, 50, 55, 60, 65, 70, 75, 80, 90, 100.0001]
+    decided = graded.loc[graded["lean_result"].isin(["hit", "miss"])]
+    assert len(decided) < len(graded)  # pushes are left out
+    oracle = decided.groupby(pd.cut(decided["confidence"], edges, right=False), observed=True).agg(
+        n=("confidence", "size"), mean_confidence=("confidence", "mean"),
+        observed=("lean_result", lambda r: (r == "hit").mean())).reset_index(drop=True)
+    oracle["mean_confidence"] /= 100
+    assert len(oracle) >= 4
+
+    report = stats.calibration(graded)
+    bt = pd.DataFrame(backtest.calibration(graded)["by_confidence"])
+    bt = bt.loc[bt["n"] > 0].reset_index(drop=True)
+    assert list(report["n"]) == list(bt["n"]) == list(oracle["n"])
+    assert np.allclose(report["observed"], oracle["observed"]) and np.allclose(bt["observed_win_rate"],
+                                                                               oracle["observed"], atol=1e-4)
+    assert np.allclose(report["mean_confidence"], oracle["mean_confidence"])
+    assert np.allclose(bt["mean_predicted_probability"], oracle["mean_confidence"], atol=1e-4)
+    ece = (oracle["n"] * (oracle["observed"] - oracle["mean_confidence"]).abs()).sum() / oracle["n"].sum()
+    assert backtest.probability_scores(graded)["ece"] == pytest.approx(ece, abs=1e-4)
+
+
+def test_calibrator_fit_and_backtest_scores_leave_pushes_out_the_same_way():
+    from python_jobs.ml.metrics import over_outcome
+
+    actual = np.array([25.0, 20.0, 18.0, np.nan, 7.0])
+    line = np.array([20.5, 20.0, 20.5, 10.5, np.nan])
+    decided, over = over_outcome(actual, line)
+    assert decided.tolist() == [True, False, True, False, False]
+    assert over[decided].tolist() == [1.0, 0.0]

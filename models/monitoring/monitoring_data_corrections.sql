@@ -6,6 +6,7 @@
     (prediction_accuracy, system_daily_performance) of a finished date: `nba-props run-day` raises a
     `data_correction` alert for each, and the report's data-health page lists them; re-grading a
     date is then an explicit `nba-props grade --date D`. Retracted payloads are left out. -#}
+{%- set corrected_fields = ['points', 'minutes'] %}
 
 with
 
@@ -23,45 +24,35 @@ versions as (
         game_date,
         payload_id,
         scraped_at,
-        points,
-        minutes,
-        lag(points) over key_history as previous_points,
-        lag(minutes) over key_history as previous_minutes,
+        {%- for field in corrected_fields %}
+            {{ field }},
+            lag({{ field }}) over key_history as previous_{{ field }},
+        {%- endfor %}
         lag(payload_id) over key_history as previous_payload_id
     from game_log_rows
     window key_history as (partition by game_id, player_id order by scraped_at, payload_id, record_index)
 ),
 
 changes as (
-    select
-        game_id,
-        player_id,
-        player_name,
-        game_date,
-        payload_id,
-        previous_payload_id,
-        scraped_at,
-        'points' as corrected_field,
-        cast(previous_points as {{ type_double() }}) as old_value,
-        cast(points as {{ type_double() }}) as new_value
-    from versions
-    where previous_payload_id is not null and points is distinct from previous_points
+    {%- for field in corrected_fields %}
+        select
+            game_id,
+            player_id,
+            player_name,
+            game_date,
+            payload_id,
+            previous_payload_id,
+            scraped_at,
+            '{{ field }}' as corrected_field,
+            cast(previous_{{ field }} as {{ type_double() }}) as old_value,
+            cast({{ field }} as {{ type_double() }}) as new_value
+        from versions
+        where previous_payload_id is not null and {{ field }} is distinct from previous_{{ field }}
+        {%- if not loop.last %}
 
-    union all
-
-    select
-        game_id,
-        player_id,
-        player_name,
-        game_date,
-        payload_id,
-        previous_payload_id,
-        scraped_at,
-        'minutes' as corrected_field,
-        cast(previous_minutes as {{ type_double() }}) as old_value,
-        cast(minutes as {{ type_double() }}) as new_value
-    from versions
-    where previous_payload_id is not null and minutes is distinct from previous_minutes
+            union all
+        {% endif %}
+    {%- endfor %}
 ),
 
 final as (

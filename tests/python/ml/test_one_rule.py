@@ -328,3 +328,17 @@ def test_calibrator_fit_and_backtest_scores_leave_pushes_out_the_same_way():
     decided, over = over_outcome(actual, line)
     assert decided.tolist() == [True, False, True, False, False]
     assert over[decided].tolist() == [1.0, 0.0]
+
+
+def test_the_reports_fallback_grading_agrees_with_the_sql_rules():
+    """report.stats derives lean_result and the profit of a bet when its frame lacks them (its own
+    copy of the rule, kept there for now): on the same synthetic and real rows it must agree with
+    the SQL macro."""
+    from python_jobs.report import stats
+
+    for df in (cases(), real_cases()):
+        graded = backtest_grading(df)
+        frame = graded.drop(columns=["lean_result", "profit_units"]).assign(result=graded["bet_result"])
+        report_lean = stats.with_lean(frame)
+        assert labels(report_lean["lean_result"]) == labels(graded["lean_result"])
+        assert numbers(pd.Series(stats.bet_profit(frame))) == numbers(graded["profit_units"])

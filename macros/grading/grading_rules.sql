@@ -12,9 +12,9 @@
     case
         when ({{ n }}) > 0 then
             least(1.0, greatest(0.0, (
-                cast({{ hits }} as double) / ({{ n }}) + {{ z }} * {{ z }} / (2.0 * ({{ n }}))
+                (1.0 * ({{ hits }})) / ({{ n }}) + {{ z }} * {{ z }} / (2.0 * ({{ n }}))
                 {{ sign }} {{ z }} * sqrt(
-                    (cast({{ hits }} as double) / ({{ n }})) * (1 - cast({{ hits }} as double) / ({{ n }}))
+                    ((1.0 * ({{ hits }})) / ({{ n }})) * (1 - (1.0 * ({{ hits }})) / ({{ n }}))
                     / ({{ n }})
                     + {{ z }} * {{ z }} / (4.0 * ({{ n }}) * ({{ n }}))
                 )

@@ -1,5 +1,6 @@
 {{ config(materialized='table') }}
 
+{%- set corrected_fields = ['points', 'minutes'] %}
 {%- set stated_ladder = ['event_id', 'player_name', 'bookmaker_key', 'market_key', 'captured_at', 'payload_id'] %}
 
 {#- Corrections to landed history (issue #11 point 2): every box-score value (points, minutes) of a
@@ -30,10 +31,10 @@ versions as (
         game_date,
         payload_id,
         scraped_at,
-        points,
-        minutes,
-        lag(points) over key_history as previous_points,
-        lag(minutes) over key_history as previous_minutes,
+        {%- for field in corrected_fields %}
+            {{ field }},
+            lag({{ field }}) over key_history as previous_{{ field }},
+        {%- endfor %}
         lag(payload_id) over key_history as previous_payload_id
     from game_log_rows
     window key_history as (partition by game_id, player_id order by scraped_at, payload_id, record_index)
@@ -133,43 +134,29 @@ line_changes as (
 ),
 
 box_score_changes as (
-    select
-        game_id,
-        player_id,
-        player_name,
-        game_date,
-        payload_id,
-        previous_payload_id,
-        scraped_at,
-        'box_score' as corrected_entity,
-        'points' as corrected_field,
-        cast(null as {{ dbt.type_string() }}) as bookmaker_key,
-        cast(null as {{ dbt.type_string() }}) as market_key,
-        case when false then scraped_at end as line_captured_at,  -- a null of the landing-time type
-        cast(previous_points as {{ type_double() }}) as old_value,
-        cast(points as {{ type_double() }}) as new_value
-    from versions
-    where previous_payload_id is not null and points is distinct from previous_points
+    {%- for field in corrected_fields %}
+        select
+            game_id,
+            player_id,
+            player_name,
+            game_date,
+            payload_id,
+            previous_payload_id,
+            scraped_at,
+            'box_score' as corrected_entity,
+            '{{ field }}' as corrected_field,
+            cast(null as {{ dbt.type_string() }}) as bookmaker_key,
+            cast(null as {{ dbt.type_string() }}) as market_key,
+            case when false then scraped_at end as line_captured_at,  -- a null of the landing-time type
+            cast(previous_{{ field }} as {{ type_double() }}) as old_value,
+            cast({{ field }} as {{ type_double() }}) as new_value
+        from versions
+        where previous_payload_id is not null and {{ field }} is distinct from previous_{{ field }}
+        {%- if not loop.last %}
 
-    union all
-
-    select
-        game_id,
-        player_id,
-        player_name,
-        game_date,
-        payload_id,
-        previous_payload_id,
-        scraped_at,
-        'box_score' as corrected_entity,
-        'minutes' as corrected_field,
-        cast(null as {{ dbt.type_string() }}) as bookmaker_key,
-        cast(null as {{ dbt.type_string() }}) as market_key,
-        case when false then scraped_at end as line_captured_at,  -- a null of the landing-time type
-        cast(previous_minutes as {{ type_double() }}) as old_value,
-        cast(minutes as {{ type_double() }}) as new_value
-    from versions
-    where previous_payload_id is not null and minutes is distinct from previous_minutes
+            union all
+        {% endif %}
+    {%- endfor %}
 ),
 
 changes as (

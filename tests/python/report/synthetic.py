@@ -241,7 +241,7 @@ def build(path: Path, *, drop: Iterable[str] = (), empty_day: bool = False) -> P
               "n_duplicate_rows": 0, "checked_at": NOW}])
         tables[("monitoring", "monitoring_data_corrections")] = pd.DataFrame(
             [{"correction_id": "c1", "game_id": "0022400901", "player_id": 1, "old_payload_id": "p-old",
-              "new_payload_id": "p-new", "corrected_entity": "box_score", "corrected_field": "points",
+              "new_payload_id": "p-new", "corrected_entity": "box_score", "corrected_field": "points", "bookmaker_key": None,
               "player_name": "Synthetic Player", "game_date": REPORT_DATE - timedelta(days=1), "old_value": 4.0,
               "new_value": 24.0, "corrected_at": NOW}])
         tables[("monitoring", "monitoring_source_arrivals")] = pd.DataFrame(

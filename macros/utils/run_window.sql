@@ -26,7 +26,7 @@
 {% macro partition_floor() -%}
     {#- the constant lower bound that selects every partition (BigQuery's require_partition_filter
         needs a filter on the partition column even when a query wants everything) -#}
-    {{ return('1900-01-01') }}
+    {{ return(var('partition_floor') | string) }}
 {%- endmacro %}
 
 

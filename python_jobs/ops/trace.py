@@ -12,6 +12,7 @@ from python_jobs.config import Settings
 from python_jobs.ops.counts import relation_exists
 from python_jobs.ops.guard import short_write
 from python_jobs.warehouse.base import Warehouse
+from python_jobs.warehouse.partitions import floor_date
 
 
 class TraceNotFound(LookupError):
@@ -70,8 +71,15 @@ def find_predictions(settings: Settings, player: str, game_date: date) -> list[s
 def trace_prediction(settings: Settings, prediction_id: str, *, n_games: int = 5) -> Trace:
     out = Trace(prediction_id)
     with short_write(settings) as con:
+        # the id names no date: find its partition (every partition, two narrow columns), then
+        # read the row from that partition only
+        game_date = (con.scalar("select game_date from predictions.player_prop_predictions "
+                                "where game_date >= ? and prediction_id = ?",
+                                [floor_date(settings.home), prediction_id])
+                     if relation_exists(con, "predictions", "player_prop_predictions") else None)
         pred = _section(con, "prediction", "predictions", "player_prop_predictions",
-                        "select * from predictions.player_prop_predictions where prediction_id = ?", [prediction_id])
+                        "select * from predictions.player_prop_predictions where game_date = ? and prediction_id = ?",
+                        [game_date, prediction_id])
         out.sections.append(pred)
         if pred.missing_relation:
             return out
@@ -101,16 +109,19 @@ def trace_prediction(settings: Settings, prediction_id: str, *, n_games: int = 5
         lines = _section(
             con, "staged prop lines behind the consensus line", "analytics", "player_prop_lines_resolved",
             "select prop_line_id, bookmaker_key, line_points, over_price, under_price, is_main_line, captured_at, "
-            "source_payload_id from analytics.player_prop_lines_resolved where player_id = ? and game_date = ? "
+            "source_payload_id, scraped_at from analytics.player_prop_lines_resolved where player_id = ? and game_date = ? "
             "order by bookmaker_key, line_points", [p["player_id"], p["game_date"]])
         out.sections.append(lines)
-        payload_ids = sorted({r["source_payload_id"] for sec in (games, lines) for r in sec.rows
-                              if r.get("source_payload_id")})
+        staged = [r for sec in (games, lines) for r in sec.rows if r.get("source_payload_id")]
+        payload_ids = sorted({r["source_payload_id"] for r in staged})
+        # a staged row carries its payload's scraped_at: only those partitions are read
+        landed = [r["scraped_at"] for r in staged if r.get("scraped_at") is not None]
         payloads = _section(
             con, "raw payloads", "raw", "landed_payloads",
             "select payload_id, source, endpoint, params_json, scraped_at, sha256, byte_size, origin, scrape_run_id, "
-            "correlation_id from raw.landed_payloads where payload_id in (select unnest(?::varchar[])) "
-            "order by scraped_at", [payload_ids])
+            "correlation_id from raw.landed_payloads where scraped_at between ? and ? "
+            "and payload_id in (select unnest(?::varchar[])) order by scraped_at",
+            [min(landed, default=None), max(landed, default=None), payload_ids])
         out.sections.append(payloads)
         run_ids = sorted({r["scrape_run_id"] for r in payloads.rows})
         out.sections.append(_section(

@@ -11,7 +11,8 @@ with
 
 game_log_rows as (
     select * from {{ source('nba', 'player_game_logs') }}
-    where {{ not_retracted() }}
+    -- every partition: a correction may change a game of any age
+    where {{ all_partitions_filter('scraped_at', 'timestamp') }} and {{ not_retracted() }}
 ),
 
 versions as (

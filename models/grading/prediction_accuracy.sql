@@ -54,46 +54,7 @@ finished as (
     where joined.actual_points is not null or joined.has_game_results
 ),
 
-sides as (
-    select
-        finished.*,
-        case
-            when finished.grade_status <> 'graded' or finished.line_points is null then null
-            when finished.actual_points > finished.line_points then 'OVER'
-            when finished.actual_points < finished.line_points then 'UNDER'
-            else 'PUSH'
-        end as actual_side,
-        case
-            when finished.edge > 0 then 'OVER'
-            when finished.edge < 0 then 'UNDER'
-        end as lean_side,
-        finished.recommendation in ('OVER', 'UNDER') as is_bet,
-        -- an American price is <= -100 or >= +100; anything between is not a price (unpriced bet)
-        case
-            when finished.recommendation = 'OVER' and abs(finished.over_price) >= 100 then finished.over_price
-            when finished.recommendation = 'UNDER' and abs(finished.under_price) >= 100 then finished.under_price
-        end as bet_price
-    from finished
-),
-
-results as (
-    select
-        sides.*,
-        case
-            when not sides.is_bet then null
-            when sides.grade_status = 'void' then 'void'
-            when sides.actual_side = 'PUSH' then 'push'
-            when sides.actual_side = sides.recommendation then 'hit'
-            else 'miss'
-        end as bet_result,
-        case
-            when sides.lean_side is null or sides.grade_status = 'void' then null
-            when sides.actual_side = 'PUSH' then 'push'
-            when sides.actual_side = sides.lean_side then 'hit'
-            else 'miss'
-        end as lean_result
-    from sides
-),
+{{ grade_predictions('finished') }},
 
 final as (
     select
@@ -126,22 +87,14 @@ final as (
         lean_result,
         bet_price,
         -- numerics
-        case when grade_status = 'graded' then abs(actual_points - predicted_points) end as absolute_error,
-        case when grade_status = 'graded' then actual_points - predicted_points end as signed_error,
-        case
-            when grade_status = 'graded' and line_points is not null then abs(actual_points - line_points)
-        end as line_absolute_error,
-        case
-            when bet_result in ('push', 'void') then 0.0
-            when bet_price is null then null
-            when bet_result = 'miss' then -1.0
-            when bet_result = 'hit' and bet_price > 0 then bet_price / 100.0
-            when bet_result = 'hit' then 100.0 / abs(bet_price)
-        end as profit_units,
+        absolute_error,
+        signed_error,
+        line_absolute_error,
+        profit_units,
         -- timestamps
         scored_at,
         {{ dbt.current_timestamp() }} as graded_at
-    from results
+    from graded_profit
 )
 
 select * from final

@@ -1,7 +1,7 @@
 {{ config(materialized='table') }}
--- Per system and game date: predictions graded, bets, hit rate with its Wilson 95% interval, MAE of
+-- Per system and game date: predictions graded, bets, hit rate with its Wilson 95% interval (macro
+-- wilson_bound, the one SQL Wilson; python_jobs/ml/metrics.wilson_interval is its Python twin, tested equal), MAE of
 -- the model and of the line on the same rows, and ROI at the recorded (median consensus) prices.
-{%- set z = 1.96 %}
 with
 
 accuracy as (
@@ -56,22 +56,8 @@ final as (
         pushes,
         -- numerics
         hit_rate,
-        case
-            when n_decided > 0 then
-                (
-                    hit_rate + {{ z }} * {{ z }} / (2.0 * n_decided)
-                    - {{ z }}
-                    * sqrt(hit_rate * (1 - hit_rate) / n_decided + {{ z }} * {{ z }} / (4.0 * n_decided * n_decided))
-                ) / (1 + {{ z }} * {{ z }} / n_decided)
-        end as wilson_low,
-        case
-            when n_decided > 0 then
-                (
-                    hit_rate + {{ z }} * {{ z }} / (2.0 * n_decided)
-                    + {{ z }}
-                    * sqrt(hit_rate * (1 - hit_rate) / n_decided + {{ z }} * {{ z }} / (4.0 * n_decided * n_decided))
-                ) / (1 + {{ z }} * {{ z }} / n_decided)
-        end as wilson_high,
+        {{ wilson_bound('hits', 'n_decided', 'low') }} as wilson_low,
+        {{ wilson_bound('hits', 'n_decided', 'high') }} as wilson_high,
         mae_model,
         mae_line,
         mae_model_all_graded,

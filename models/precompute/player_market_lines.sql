@@ -112,32 +112,21 @@ at_consensus as (
             and latest.line_points = consensus.consensus_line_points
 ),
 
-best_over as (
-    select
-        player_id,
-        game_date,
-        bookmaker_key as best_over_book,
-        over_price as best_over_price
-    from at_consensus
-    where over_probability is not null
-    qualify row_number() over (
-        partition by player_id, game_date order by over_probability asc, bookmaker_key asc
-    ) = 1
-),
-
-best_under as (
-    select
-        player_id,
-        game_date,
-        bookmaker_key as best_under_book,
-        under_price as best_under_price
-    from at_consensus
-    where under_probability is not null
-    qualify row_number() over (
-        partition by player_id, game_date order by under_probability asc, bookmaker_key asc
-    ) = 1
-),
-
+{%- for side in ['over', 'under'] %}
+    best_{{ side }} as (
+        -- the best price of the side: the lowest implied probability among the books at the consensus line
+        select
+            player_id,
+            game_date,
+            bookmaker_key as best_{{ side }}_book,
+            {{ side }}_price as best_{{ side }}_price
+        from at_consensus
+        where {{ side }}_probability is not null
+        qualify row_number() over (
+            partition by player_id, game_date order by {{ side }}_probability asc, bookmaker_key asc
+        ) = 1
+    ),
+{% endfor %}
 final as (
     select
         -- ids
@@ -168,10 +157,10 @@ final as (
         on consensus.player_id = spread.player_id and consensus.game_date = spread.game_date
     left join snapshots
         on consensus.player_id = snapshots.player_id and consensus.game_date = snapshots.game_date
-    left join best_over
-        on consensus.player_id = best_over.player_id and consensus.game_date = best_over.game_date
-    left join best_under
-        on consensus.player_id = best_under.player_id and consensus.game_date = best_under.game_date
+    {%- for side in ['over', 'under'] %}
+        left join best_{{ side }}
+            on consensus.player_id = best_{{ side }}.player_id and consensus.game_date = best_{{ side }}.game_date
+    {%- endfor %}
 )
 
 select * from final

@@ -1,3 +1,6 @@
+-- depends_on: {{ ref('ml_feature_store') }}
+-- The Python scoring step (python_jobs/ml/scoring.py) reads ml_feature_store and writes raw.prediction_rejects;
+-- the depends_on above makes that step visible in the DAG (dbt build order, docs lineage).
 -- Feature rows refused by the scoring job, latest run per (system, player, date, reason).
 with
 

@@ -1,3 +1,6 @@
+-- depends_on: {{ ref('ml_feature_store') }}
+-- The Python scoring step (python_jobs/ml/scoring.py) reads ml_feature_store and writes raw.prediction_scores;
+-- the depends_on above makes that step visible in the DAG (dbt build order, docs lineage).
 -- The latest score per (system_id, player_id, game_date, line_source): a rerun of the scoring job
 -- supersedes earlier runs; ties on scored_at are broken by the run id so the pick is deterministic.
 with

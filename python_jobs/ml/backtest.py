@@ -37,13 +37,14 @@ import pandas as pd
 
 from python_jobs.config import Settings
 from python_jobs.ml.features import FeatureSpec, load_feature_spec
+from python_jobs.ml.grading import grade_frame
 from python_jobs.ml.metrics import (
     brier,
-    expected_calibration_error,
+    calibration_error,
+    lean_reliability,
     log_loss,
-    reliability,
+    over_outcome,
     wilson_interval,
-    win_profit,
 )
 from python_jobs.ml.params import MlParams, load_ml_params
 from python_jobs.ml.predict import LoadedModel
@@ -147,49 +148,15 @@ def walk_forward(labelled: pd.DataFrame, test_rows: pd.DataFrame, lines: pd.Data
 
 
 def grade(pred: pd.DataFrame) -> pd.DataFrame:
-    """Add grade_status, errors, bet/lean results and profit (same rules as prediction_accuracy)."""
+    """Add grade_status (from did_play / is_upcoming: graded, void or pending), then errors,
+    bet/lean results and profit by the SQL grading rules of prediction_accuracy (macro
+    grade_predictions via ml.grading.grade_frame; the recorded price is best_price when present)."""
     pred = pred.copy()
     played = pred["did_play"].astype("boolean")
     upcoming = pred["is_upcoming"].astype("boolean").fillna(True)
     pred["grade_status"] = np.where(played.fillna(False), "graded",
                                     np.where(~upcoming & ~played.fillna(True), "void", "pending"))
-    graded = pred["grade_status"].eq("graded")
-    actual = pred["actual_points"].astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
-    line = pred["line_points"].astype("float64").to_numpy()
-    pred["absolute_error"] = np.where(graded, np.abs(actual - pred["predicted_points"]), np.nan)
-    pred["line_absolute_error"] = np.where(graded, np.abs(actual - line), np.nan)
-    edge = pred["edge"].astype("float64").to_numpy()
-    lean = np.where(edge > 0, "OVER", np.where(edge < 0, "UNDER", None))
-    pred["lean_side"] = lean
-
-    def result(side: np.ndarray) -> np.ndarray:
-        won = ((side == "OVER") & (actual > line)) | ((side == "UNDER") & (actual < line))
-        out = np.where(actual == line, "push", np.where(won, "hit", "miss")).astype(object)
-        out[~graded.to_numpy()] = None
-        out[(pred["grade_status"] == "void").to_numpy()] = "void"
-        out[pd.isna(side) | (side == None)] = None  # noqa: E711 - elementwise
-        return out
-
-    rec = pred["recommendation"].to_numpy()
-    bet_side = np.where(np.isin(rec, ["OVER", "UNDER"]), rec, None)
-    pred["bet_result"] = result(bet_side)
-    lean_result = result(lean)
-    lean_result[(pred["grade_status"] == "void").to_numpy()] = None  # as in prediction_accuracy
-    pred["lean_result"] = lean_result
-    # the recorded price of a bet: the best available price (best_price) when the prediction has one,
-    # else the consensus price of its side; an American price is <= -100 or >= +100, anything between
-    # is not a price and the bet counts as unpriced (left out of the ROI), as in prediction_accuracy
-    consensus = np.where(rec == "OVER", pred["over_price"].astype("Float64").to_numpy(dtype="float64", na_value=np.nan),
-                         pred["under_price"].astype("Float64").to_numpy(dtype="float64", na_value=np.nan))
-    best = (pred["best_price"].astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
-            if "best_price" in pred.columns else np.full(len(pred), np.nan))
-    price = np.where(~np.isnan(best), best, consensus)
-    payout = win_profit(price)
-    br = pred["bet_result"].to_numpy()
-    pred["profit_units"] = np.select(
-        [br == "hit", br == "miss", np.isin(br, ["push", "void"])], [payout, -1.0, 0.0], default=np.nan)
-    pred.loc[pred["bet_result"].isin(["hit", "miss"]) & np.isnan(payout), "profit_units"] = np.nan
-    return pred
+    return grade_frame(pred, best_price="best_price" if "best_price" in pred.columns else None)
 
 
 def wilson(hits: int, n: int) -> tuple[float | None, float | None]:
@@ -202,17 +169,14 @@ def probability_scores(df: pd.DataFrame) -> dict[str, Any]:
     """Brier score and log loss of the system's P(over) and of the no-vig market's, on the graded
     lined rows that were not a push and have both; expected calibration error of the lean side."""
     graded = df.loc[(df["grade_status"] == "graded") & df["line_points"].notna()]
-    actual = graded["actual_points"].astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
-    line = graded["line_points"].astype("float64").to_numpy()
+    decided, over = over_outcome(graded["actual_points"].astype("Float64").to_numpy(dtype="float64", na_value=np.nan),
+                                 graded["line_points"].astype("float64").to_numpy())
     p = graded["p_over"].astype("Float64").to_numpy(dtype="float64", na_value=np.nan) \
         if "p_over" in graded.columns else np.full(len(graded), np.nan)
     market = graded["no_vig_over_probability"].astype("Float64").to_numpy(dtype="float64", na_value=np.nan) \
         if "no_vig_over_probability" in graded.columns else np.full(len(graded), np.nan)
-    ok = (actual != line) & ~np.isnan(p) & ~np.isnan(market) & ~np.isnan(actual)
-    over = (actual > line).astype(float)
-    lean = graded["lean_result"].to_numpy()
-    decided = np.isin(lean, ["hit", "miss"])
-    conf = graded["confidence"].astype("float64").to_numpy()
+    ok = decided & ~np.isnan(p) & ~np.isnan(market)
+    table = lean_reliability(graded["confidence"].astype("float64").to_numpy(), graded["lean_result"].to_numpy())
 
     def r(x: float) -> float | None:
         return None if math.isnan(x) else round(x, 4)
@@ -221,7 +185,7 @@ def probability_scores(df: pd.DataFrame) -> dict[str, Any]:
         "n_probability_rows": int(ok.sum()),
         "brier": r(brier(p[ok], over[ok])), "brier_market": r(brier(market[ok], over[ok])),
         "log_loss": r(log_loss(p[ok], over[ok])), "log_loss_market": r(log_loss(market[ok], over[ok])),
-        "ece": r(expected_calibration_error(conf[decided], (lean[decided] == "hit").astype(float))),
+        "ece": r(calibration_error(table)),
     }
 
 
@@ -264,9 +228,7 @@ def calibration(df: pd.DataFrame) -> dict[str, Any]:
     """Reliability of the stated confidence (lean side, every graded lined prediction) and whether
     every bucket with >= CALIBRATION_MIN_BUCKET rows is within CALIBRATION_TOLERANCE_POINTS."""
     graded = df.loc[df["grade_status"] == "graded"]
-    decided = graded.loc[graded["lean_result"].isin(["hit", "miss"])]
-    table = reliability(decided["confidence"].astype("float64").to_numpy(),
-                        (decided["lean_result"] == "hit").astype(float).to_numpy())
+    table = lean_reliability(graded["confidence"].astype("float64").to_numpy(), graded["lean_result"].to_numpy())
     rows = []
     for rec in table.to_dict("records"):
         big = rec["n"] >= CALIBRATION_MIN_BUCKET

@@ -1,10 +1,16 @@
 """Pure statistics shared by the ML jobs and the report (no I/O; one implementation each).
 
-- ``wilson_interval``: the Wilson score interval of a hit rate (the report and the backtest use this
-  one; the SQL model ``system_daily_performance`` has its own in SQL).
+- ``wilson_interval``: the Wilson score interval of a hit rate, the one Python implementation (the
+  report and the backtest use it); the SQL one is the dbt macro ``wilson_bound``
+  (macros/grading/grading_rules.sql). tests/python/ml/test_one_rule.py checks both against an
+  independent oracle on a grid.
 - ``win_profit``: the profit of a winning 1-unit stake at American odds.
 - ``PlattCalibrator``: the calibration of P(over) (docs/ml.md "Calibrated probabilities").
-- ``brier``, ``log_loss``, ``reliability``, ``expected_calibration_error``: probability scores.
+- ``over_outcome``: the outcome P(over) is fitted and scored against (pushes left out), for the
+  calibrator's fit (training) and the backtest's Brier/log loss.
+- ``brier``, ``log_loss``, ``reliability``, ``expected_calibration_error``: probability scores;
+  ``lean_reliability`` is *the* calibration table of a system (stated confidence of the lean side
+  vs its observed win rate on decided rows), used by the report and the backtest alike.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
-Z_95 = 1.96  # as in the SQL model system_daily_performance (the two agree to the last digit)
+Z_95 = 1.96  # as in the SQL macro wilson_bound (test_one_rule.py fails if they differ)
 EPS = 1e-6
 
 
@@ -118,6 +124,15 @@ class PlattCalibrator:
                    fitted_through=fitted_through)
 
 
+def over_outcome(actual: np.ndarray, line: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(decided, over): rows with an actual and a line that is not a push, and 1.0 where the actual
+    went over the line. P(over) is fitted and scored on the decided rows only."""
+    actual = np.asarray(actual, dtype="float64")
+    line = np.asarray(line, dtype="float64")
+    decided = ~np.isnan(actual) & ~np.isnan(line) & (actual != line)
+    return decided, (actual > line).astype("float64")
+
+
 def brier(p: np.ndarray, outcome: np.ndarray) -> float:
     p, y = np.asarray(p, dtype="float64"), np.asarray(outcome, dtype="float64")
     return float(np.mean((p - y) ** 2)) if len(p) else float("nan")
@@ -155,11 +170,25 @@ def reliability(confidence: np.ndarray, won: np.ndarray, edges: tuple[float, ...
     return pd.DataFrame(rows)
 
 
-def expected_calibration_error(confidence: np.ndarray, won: np.ndarray,
-                               edges: tuple[float, ...] = CONFIDENCE_EDGES) -> float:
-    """Row-weighted mean |observed - stated| over the reliability bins (0-1 scale)."""
-    table = reliability(confidence, won, edges)
+def lean_reliability(confidence: np.ndarray, lean_result: np.ndarray | pd.Series,
+                     edges: tuple[float, ...] = CONFIDENCE_EDGES) -> pd.DataFrame:
+    """The calibration table: ``reliability`` of the stated confidence of the side the edge points to
+    over the rows whose ``lean_result`` is hit or miss (pushes, voids and ungraded rows left out)."""
+    result = pd.Series(np.asarray(lean_result, dtype=object)).astype("string").str.lower()
+    decided = result.isin(["hit", "miss"]).to_numpy(dtype=bool)
+    conf = np.asarray(confidence, dtype="float64")[decided]
+    return reliability(conf, result[decided].eq("hit").to_numpy(dtype="float64"), edges)
+
+
+def calibration_error(table: pd.DataFrame) -> float:
+    """Row-weighted mean |observed - stated| over the bins of a reliability table (0-1 scale)."""
     table = table[table["n"] > 0]
     if table.empty:
         return float("nan")
     return float((table["n"] * (table["observed"] - table["mean_confidence"]).abs()).sum() / table["n"].sum())
+
+
+def expected_calibration_error(confidence: np.ndarray, won: np.ndarray,
+                               edges: tuple[float, ...] = CONFIDENCE_EDGES) -> float:
+    """Row-weighted mean |observed - stated| over the reliability bins (0-1 scale)."""
+    return calibration_error(reliability(confidence, won, edges))

@@ -29,7 +29,7 @@ import pandas as pd
 
 from python_jobs.config import Settings
 from python_jobs.ml.features import FeatureSpec, load_feature_spec
-from python_jobs.ml.metrics import PlattCalibrator
+from python_jobs.ml.metrics import PlattCalibrator, over_outcome
 from python_jobs.ml.params import MlParams, load_ml_params
 from python_jobs.ml.predict import raw_p_over, residual_spread
 from python_jobs.ml.registry import ModelRegistry
@@ -121,11 +121,10 @@ def fit_calibrator(model: Model, std_source: tuple[float, list[list[float]]], va
     spread = LoadedModel("_", "_", model, std_source[0], std_source[1])
     predicted = model.predict(rows)
     line = rows["consensus_line_points"].astype("float64").to_numpy()
-    actual = rows["actual_points"].astype("float64").to_numpy()
-    decided = actual != line
+    decided, over = over_outcome(rows["actual_points"].astype("float64").to_numpy(), line)
     p_raw = raw_p_over(predicted, spread.std_for(predicted), line)
     through = str(max(pd.to_datetime(rows["game_date"]).dt.date))
-    return PlattCalibrator.fit(p_raw[decided], (actual > line)[decided].astype(float),
+    return PlattCalibrator.fit(p_raw[decided], over[decided],
                                params.calibration_prior_rows, fitted_through=through)
 
 

@@ -102,17 +102,27 @@ def incomplete_box_score_alerts(con: Warehouse, game_date: date) -> list[Alert]:
 
 
 def correction_alerts(con: Warehouse) -> list[Alert]:
-    """One warning per correction to landed box scores (monitoring.monitoring_data_corrections),
-    dated with the corrected game: its grading changed, re-grade it explicitly. Alerts are
-    deduplicated by (type, subject, date), so a correction is raised once."""
+    """One warning per correction to landed history (monitoring.monitoring_data_corrections), dated
+    with the corrected game. A box-score correction changed that date's grading: re-grade it
+    explicitly. A prop-line correction changed past consensus lines and line features (graded
+    picks keep the line they were made against). Alerts are deduplicated by (type, subject, date),
+    so a correction is raised once."""
     if not relation_exists(con, "monitoring", "monitoring_data_corrections"):
         raise RuntimeError("monitoring.monitoring_data_corrections was not built: run `dbt build --selector monitoring`")
     rows = con.fetchall(
-        "select correction_id, game_id, player_name, game_date, corrected_field, old_value, new_value, "
-        "old_payload_id, new_payload_id from monitoring.monitoring_data_corrections "
-        "order by game_date, game_id, player_name, corrected_field, corrected_at"
+        "select correction_id, corrected_entity, game_id, player_name, game_date, corrected_field, old_value, "
+        "new_value, old_payload_id, new_payload_id, bookmaker_key, line_captured_at "
+        "from monitoring.monitoring_data_corrections "
+        "order by game_date, game_id, player_name, corrected_field, corrected_at, correction_id"
     )
-    return [Alert("data_correction", "warning", cid,
-                  f"{name} ({game_id}, {day}): {field} {old:g} -> {new:g} by payload {new_pid} "
-                  f"(was {old_pid}); grading of {day} changed: re-grade with `nba-props grade --date {day}`", day)
-            for cid, game_id, name, day, field, old, new, old_pid, new_pid in rows]
+    alerts = []
+    for cid, entity, game_id, name, day, corrected, old, new, old_pid, new_pid, book, captured in rows:
+        if entity == "prop_line":
+            message = (f"{name} ({game_id}, {day}): {book} line {old:g} -> {new:g} in the snapshot of "
+                       f"{captured:%Y-%m-%d %H:%M} UTC, restated by payload {new_pid} (was {old_pid}); past "
+                       f"consensus lines and line features of {day} changed (graded picks keep their line)")
+        else:
+            message = (f"{name} ({game_id}, {day}): {corrected} {old:g} -> {new:g} by payload {new_pid} "
+                       f"(was {old_pid}); grading of {day} changed: re-grade with `nba-props grade --date {day}`")
+        alerts.append(Alert("data_correction", "warning", cid, message, day))
+    return alerts

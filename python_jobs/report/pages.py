@@ -636,15 +636,18 @@ def build_health(wh: Warehouse, report_date: date, now: datetime) -> dict:
         s.notes.append(missing(wh, "mon_feature_staleness"))
     sections.append(s)
 
-    s = Section(title="Corrections to landed box scores")
-    if wh.has_columns("mon_data_corrections", "game_date", "corrected_field"):
-        corr = wh.select("mon_data_corrections", ["game_date", "game_id", "player_name", "corrected_field",
-                                                  "old_value", "new_value", "old_payload_id", "new_payload_id",
-                                                  "corrected_at"], order_by="corrected_at desc")
+    s = Section(title="Corrections to landed box scores and lines")
+    if wh.has_columns("mon_data_corrections", "game_date", "corrected_field", "bookmaker_key"):
+        corr = wh.select("mon_data_corrections", ["game_date", "game_id", "player_name", "corrected_entity",
+                                                  "corrected_field", "bookmaker_key", "old_value", "new_value",
+                                                  "old_payload_id", "new_payload_id", "corrected_at"],
+                         order_by="corrected_at desc")
         if corr.empty:
-            s.notes.append("No landed box-score value was changed by a later payload.")
+            s.notes.append("No landed box-score value or prop line was changed by a later payload.")
         else:
-            s.notes.append("Each row changed the grading of its date: re-grade it with `nba-props grade --date D`.")
+            s.notes.append("A box-score correction changed the grading of its date: re-grade it with "
+                           "`nba-props grade --date D`. A line correction changed past consensus lines and "
+                           "line features; graded picks keep the line they were made against.")
             s.tables.append(frame_table(corr, {}))
     else:
         s.notes.append(missing(wh, "mon_data_corrections"))

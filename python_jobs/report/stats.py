@@ -20,7 +20,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from python_jobs.ml.metrics import reliability, wilson_interval, win_profit
+from python_jobs.ml.metrics import lean_reliability, reliability, wilson_interval, win_profit
 
 __all__ = ["reliability", "wilson_interval", "win_profit"]  # re-exported: one implementation each
 
@@ -43,7 +43,8 @@ def edge_bucket_label(lo: float, hi: float) -> str:
 
 
 def _side_result(side: np.ndarray, line: np.ndarray, actual: np.ndarray, void: np.ndarray) -> np.ndarray:
-    """'hit' / 'miss' / 'push' / 'void' for taking ``side`` ('OVER'/'UNDER'/None); None when not gradable."""
+    """'hit' / 'miss' / 'push' for taking ``side`` ('OVER'/'UNDER'/None); None when not gradable or void
+    (the lean_result of grading.prediction_accuracy: tests/python/ml/test_one_rule.py compares them)."""
     out = np.full(len(line), None, dtype=object)
     has_side = np.isin(side, ["OVER", "UNDER"])
     ok = has_side & ~np.isnan(line) & ~np.isnan(actual) & ~void
@@ -51,7 +52,6 @@ def _side_result(side: np.ndarray, line: np.ndarray, actual: np.ndarray, void: n
     out[ok & (actual == line)] = "push"
     out[ok & (actual != line) & won] = "hit"
     out[ok & (actual != line) & ~won] = "miss"
-    out[has_side & void] = "void"
     return out
 
 
@@ -69,20 +69,21 @@ def with_lean(frame: pd.DataFrame) -> pd.DataFrame:
     result = text(df["lean_result"])
     price = np.where(side == "OVER", numeric(df["over_price"]), numeric(df["under_price"]))
     df["lean_profit"] = np.select([result.eq("hit").to_numpy(), result.eq("miss").to_numpy(),
-                                   result.isin(["push", "void"]).to_numpy()], [win_profit(price), -1.0, 0.0], np.nan)
+                                   result.isin(["push", "void"]).to_numpy()], [win_profit(price), np.where(np.isnan(win_profit(price)), np.nan, -1.0), 0.0], np.nan)
     return df
 
 
 def bet_profit(frame: pd.DataFrame) -> np.ndarray:
     """1-unit profit of each graded bet at its recorded price (``profit_units`` when the grading
-    provides it): hit → price payout, miss → −1, push/void → 0, NaN when not a bet or unpriced."""
+    provides it): hit → price payout, miss → −1, push/void → 0, NaN when not a bet or unpriced (a
+    miss too, as in grading.prediction_accuracy)."""
     if "profit_units" in frame.columns:
         return numeric(frame["profit_units"])
     res = text(frame["result"])
     over = frame["recommendation"].astype("string").eq("OVER").fillna(False).to_numpy(dtype=bool)
     price = np.where(over, numeric(frame["over_price"]), numeric(frame["under_price"]))
     return np.select([res.eq("hit").to_numpy(), res.eq("miss").to_numpy(), res.isin(["push", "void"]).to_numpy()],
-                     [win_profit(price), -1.0, 0.0], np.nan)
+                     [win_profit(price), np.where(np.isnan(win_profit(price)), np.nan, -1.0), 0.0], np.nan)
 
 
 def summarise(group: pd.DataFrame) -> dict[str, float | int]:
@@ -170,12 +171,11 @@ def by_edge_bucket(frame: pd.DataFrame) -> pd.DataFrame:
 def calibration(frame: pd.DataFrame) -> pd.DataFrame:
     """Per system and confidence bin: mean stated confidence vs observed win rate of the lean side
     (confidence is 100 x the calibrated probability that this side wins, so a calibrated system sits
-    on the diagonal). The bins and the table are metrics.reliability's (the backtest uses it too)."""
+    on the diagonal). The table is metrics.lean_reliability, the backtest's too."""
     df = with_lean(frame)
-    df = df[text(df["lean_result"]).isin(["hit", "miss"])]
     tables = []
     for system_id, g in df.groupby("system_id", sort=True):
-        table = reliability(numeric(g["confidence"]), text(g["lean_result"]).eq("hit").to_numpy(dtype=float))
+        table = lean_reliability(numeric(g["confidence"]), text(g["lean_result"]).to_numpy())
         table = table[table["n"] > 0].assign(system_id=system_id, bin=lambda t: t["bin"].str.replace("-", "–"))
         tables.append(table)
     columns = ["system_id", "bin", "n", "mean_confidence", "observed", "wilson_low", "wilson_high"]

@@ -357,15 +357,17 @@ class BigQueryWarehouse(Warehouse):
         if self._session_id is not None:
             config.connection_properties = [bigquery.ConnectionProperty("session_id", self._session_id)]
 
-        def submit(job_id: str):
-            # the library's own job re-runs are off: retries happen once, here, bounded
-            return self.client.query(bq_sql, job_config=config, job_id=job_id, location=self.location,
-                                     retry=self._api_retry, job_retry=None)
+        return self._job(lambda job_id: self._submit_query(bq_sql, config, job_id), self._wait_query, action)
 
-        def wait(job):
-            return job.result(retry=self._api_retry, job_retry=None, timeout=self.job_timeout)
+    def _submit_query(self, sql: str, config, job_id: str | None = None):
+        """Submit one query job. The library's own job re-runs are off: retries happen once, in
+        ``_job`` (or ``bq_errors.with_retry``), bounded."""
+        return self.client.query(sql, job_config=config, job_id=job_id, location=self.location,
+                                 retry=self._api_retry, job_retry=None)
 
-        return self._job(submit, wait, action)
+    def _wait_query(self, job):
+        """Wait for a query job (API calls retried, the job itself never re-run, bounded in time)."""
+        return job.result(retry=self._api_retry, job_retry=None, timeout=self.job_timeout)
 
     def _job(self, submit, wait, action: str):
         """Submit a job and wait for it, retrying transient failures without ever running it twice:
@@ -534,9 +536,8 @@ class BigQueryWarehouse(Warehouse):
             raise PermanentError("transactions do not nest")
 
         def begin():
-            job = self.client.query("BEGIN TRANSACTION", job_config=bigquery.QueryJobConfig(create_session=True),
-                                    location=self.location, retry=self._api_retry, job_retry=None)
-            job.result(retry=self._api_retry, job_retry=None, timeout=self.job_timeout)
+            job = self._submit_query("BEGIN TRANSACTION", bigquery.QueryJobConfig(create_session=True))
+            self._wait_query(job)
             return job.session_info.session_id
 
         self._session_id = bq_errors.with_retry(begin, "begin transaction", attempts=self.max_attempts)
@@ -561,8 +562,7 @@ class BigQueryWarehouse(Warehouse):
             return
         config = bigquery.QueryJobConfig(connection_properties=[bigquery.ConnectionProperty("session_id", session)])
         try:
-            self.client.query("CALL BQ.ABORT_SESSION()", job_config=config, location=self.location,
-                              job_retry=None).result(timeout=self.job_timeout, job_retry=None)
+            self._wait_query(self._submit_query("CALL BQ.ABORT_SESSION()", config))
         except Exception as exc:  # an idle session ends by itself after 24 h; nothing was lost
             error = bq_errors.classify(exc, "end session")
             if getattr(error, "status_code", None) == 404:  # no BQ.ABORT_SESSION here: stop trying

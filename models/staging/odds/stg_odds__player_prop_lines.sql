@@ -8,6 +8,8 @@
     )
 }}
 
+{%- set main_line_ladder = ['player_name', 'game_date', 'bookmaker_key', 'market_key', 'captured_at'] %}
+
 with
 
 source_rows as (
@@ -106,39 +108,15 @@ lines as (
 lines_with_book_median as (
     select
         lines.*,
-        {{ median_over('lines.line_points', [
-            'lines.player_name', 'lines.game_date', 'lines.bookmaker_key',
-            'lines.market_key', 'lines.captured_at',
-        ]) }} as book_median_line_points
+        {{ book_median_line(main_line_ladder) }} as book_median_line_points
     from lines
 ),
 
 main_line_ranked as (
-    -- main-line rule (docs: stg_odds__player_prop_lines_main_line): per player, game date,
-    -- book, market and snapshot, the two-sided line with the closest over/under implied
-    -- probabilities; ties -> nearest the median of the book's lines, then the lower line
+    -- the main-line rule (macros/odds/main_line.sql) per player, game date, book, market and snapshot
     select
         lines_with_book_median.*,
-        coalesce(
-            lines_with_book_median.is_two_sided
-            and row_number() over (
-                partition by
-                    lines_with_book_median.player_name,
-                    lines_with_book_median.game_date,
-                    lines_with_book_median.bookmaker_key,
-                    lines_with_book_median.market_key,
-                    lines_with_book_median.captured_at
-                order by
-                    case when lines_with_book_median.is_two_sided then 0 else 1 end,
-                    abs(
-                        lines_with_book_median.over_implied_probability
-                        - lines_with_book_median.under_implied_probability
-                    ),
-                    abs(lines_with_book_median.line_points - lines_with_book_median.book_median_line_points),
-                    lines_with_book_median.line_points
-            ) = 1,
-            false
-        ) as is_main_line
+        {{ is_main_line(main_line_ladder) }} as is_main_line
     from lines_with_book_median
 ),
 

@@ -157,3 +157,36 @@ def test_absent_regulars_by_hand(two_seasons: Settings) -> None:
     present = got[got["is_expected_absent"] == 0]
     expected = present["team_id"].map(absent).fillna(0).astype(int)
     assert (present["teammates_absent"].to_numpy() == expected.to_numpy()).all()
+
+
+def test_best_price_per_side_by_hand(two_seasons: Settings) -> None:
+    """player_market_lines' best over/under book and price (one CTE per side from one template)
+    recomputed in pandas: each book's latest main line; among the books whose latest line is the
+    consensus line, the price with the lowest implied probability of that side (ties: book name)."""
+    lines = frame(two_seasons, "select player_id, game_date, bookmaker_key, line_points, over_price, under_price, "
+                  "captured_at from analytics.player_prop_lines_resolved where is_resolved and is_main_line")
+    consensus = frame(two_seasons, "select player_id, game_date, consensus_line_points "
+                      "from analytics.player_consensus_lines")
+    market = frame(two_seasons, "select player_id, game_date, best_over_book, best_over_price, best_under_book, "
+                   "best_under_price from precompute.player_market_lines").set_index(["player_id", "game_date"])
+    latest = (lines.sort_values(["captured_at", "line_points"], ascending=[False, True])
+              .drop_duplicates(["player_id", "game_date", "bookmaker_key"]))
+    at = latest.merge(consensus, on=["player_id", "game_date"])
+    at = at.loc[at["line_points"] == at["consensus_line_points"]]
+
+    def implied(price: pd.Series) -> pd.Series:
+        p = price.astype("float64")
+        return p.where(p.abs() >= 100).pipe(lambda q: (-q / (-q + 100)).where(q < 0, 100 / (q + 100)))
+
+    checked = 0
+    for side in ("over", "under"):
+        rows = at.assign(prob=implied(at[f"{side}_price"])).dropna(subset=["prob"])
+        best = (rows.sort_values(["prob", "bookmaker_key"]).drop_duplicates(["player_id", "game_date"])
+                .set_index(["player_id", "game_date"]))
+        got = market.loc[best.index]
+        assert (got[f"best_{side}_book"] == best["bookmaker_key"]).all(), side
+        assert (got[f"best_{side}_price"].astype("float64") == best[f"{side}_price"].astype("float64")).all(), side
+        # no best price where no book at the consensus line prices the side
+        assert market.loc[~market.index.isin(best.index), f"best_{side}_book"].isna().all(), side
+        checked += len(best)
+    assert checked > 1000

@@ -71,5 +71,90 @@ def test_the_data_health_page_lists_corrections(base: Settings, tmp_path: Path) 
     run_dbt(MODEL, settings)
     site = generate_report(settings, date(2025, 3, 11), output_dir=tmp_path / "site")
     pages = "\n".join(p.read_text() for p in site.output_dir.rglob("*.html"))
-    assert "Corrections to landed box scores" in pages
-    assert "No landed box-score value was changed by a later payload." in pages
+    assert "Corrections to landed box scores and lines" in pages
+    assert "No landed box-score value or prop line was changed by a later payload." in pages
+
+
+def _landed_event_odds(settings: Settings) -> tuple[str, dict, dict]:
+    """A real landed event-odds snapshot with at least three books: (payload_id, params, body)."""
+    import json
+
+    from python_jobs.landing import read_body
+
+    with connect(settings) as con:
+        payload_id, params = con.fetchone(
+            "select p.payload_id, p.params_json from raw.landed_payloads p where p.endpoint = 'event_odds' "
+            "and p.duplicate_of_payload_id is null and (select count(distinct r.bookmaker_key) from "
+            "raw.odds_player_props r where r.payload_id = p.payload_id) >= 3 "
+            "order by p.scraped_at desc, p.payload_id limit 1")
+        body = read_body(con, payload_id)
+    return payload_id, json.loads(params), json.loads(body)
+
+
+def _single_pair(books: list[dict]) -> tuple[dict, str, list[dict]]:
+    """The first (book, player) whose ladder is exactly one Over/Under pair (so it is the main line)."""
+    for book in books:
+        outcomes = book["markets"][0]["outcomes"]
+        for name in dict.fromkeys(o["description"] for o in outcomes):
+            mine = [o for o in outcomes if o["description"] == name]
+            if sorted(o["name"] for o in mine) == ["Over", "Under"] and mine[0]["point"] == mine[1]["point"]:
+                return book, name, mine
+    raise AssertionError("no single-pair ladder")
+
+
+def test_a_restated_snapshot_changing_a_main_line_is_recorded_and_alerted(base: Settings, tmp_path: Path) -> None:  # noqa: F811
+    """A landed odds snapshot restated by a later payload (same event, same capture time) with one
+    book's line for one player moved by a point: recorded as a prop-line correction (which payload,
+    which book and snapshot, old -> new), alerted, gone after the retraction. A later snapshot that
+    moves another line is ordinary line movement, not a correction."""
+    from datetime import UTC, datetime, timedelta
+
+    from python_jobs.dbt_runner import run_dbt
+    from python_jobs.ops.monitor import correction_alerts
+    from python_jobs.ops.retract import retract_payload
+
+    settings = copy_warehouse(base, tmp_path / "lines")
+    original_payload, params, event = _landed_event_odds(settings)
+    inner = event.get("data", event)
+    book, player, pair = _single_pair(inner["bookmakers"])
+    old_line = pair[0]["point"]
+    for o in pair:
+        o["point"] = old_line + 1
+    result, quarantined, valid = land_one(settings, "odds_api", "event_odds", params, dumps(event))
+    close_connections()
+    assert quarantined == [] and valid > 0
+    run_dbt(MODEL, settings)
+    with duckdb.connect(str(settings.database_path), read_only=True) as con:
+        rows = con.execute(
+            "select corrected_entity, corrected_field, player_name, bookmaker_key, old_value, new_value, "
+            "old_payload_id, new_payload_id, line_captured_at, game_date from monitoring.monitoring_data_corrections"
+        ).fetchall()
+    captured = datetime.fromisoformat(event["timestamp"].replace("Z", "+00:00"))
+    with duckdb.connect(str(settings.database_path), read_only=True) as con:  # the bundled events carry no commence_time
+        (game_day,) = con.execute("select distinct game_date from staging.stg_odds__player_prop_lines "
+                                  "where event_id = ?", [inner["id"]]).fetchone()
+    assert rows == [("prop_line", "line_points", player, book["key"], float(old_line), float(old_line + 1),
+                     original_payload, result.payload_id, captured, game_day)]
+    with connect(settings, read_only=True) as wh:
+        alerts = correction_alerts(wh)
+    assert [(a.alert_type, a.game_date) for a in alerts] == [("data_correction", game_day)]
+    assert f"{book['key']} line {old_line:g} -> {old_line + 1:g}" in alerts[0].message
+
+    # a later snapshot moving another book's line is line movement: no new correction
+    _, _, second_pair = _single_pair([b for b in inner["bookmakers"] if b["key"] != book["key"]])
+    for o in second_pair:
+        o["point"] = o["point"] + 0.5
+    for o in pair:
+        o["point"] = old_line + 1  # unchanged from the restated snapshot
+    event["timestamp"] = (captured + timedelta(minutes=5)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    _, quarantined, _ = land_one(settings, "odds_api", "event_odds", params, dumps(event))
+    close_connections()
+    assert quarantined == []
+    run_dbt(MODEL, settings)
+    with duckdb.connect(str(settings.database_path), read_only=True) as con:
+        assert con.execute("select count(*) from monitoring.monitoring_data_corrections").fetchone() == (1,)
+
+    retract_payload(settings, result.payload_id, "restated line (test)")
+    run_dbt(MODEL, settings)
+    with duckdb.connect(str(settings.database_path), read_only=True) as con:
+        assert con.execute("select count(*) from monitoring.monitoring_data_corrections").fetchone() == (0,)

@@ -185,14 +185,15 @@ def _landed_event_ids(run: _Run, day: date) -> list[str]:
     from python_jobs.landing import read_body
     from python_jobs.parsers.payloads import parse_odds_events
     from python_jobs.scrapers.base import canonical_params
+    from python_jobs.warehouse.partitions import landed_since
 
     row = run.session.con.fetchone(
-        "select payload_id from raw.landed_payloads where source = 'odds_api' and endpoint = 'events' "
-        "and params_json = ? and body is not null order by scraped_at desc limit 1",
-        [canonical_params(ep.odds_events(day).params)])
+        "select payload_id, scraped_at from raw.landed_payloads where scraped_at >= ? and source = 'odds_api' "
+        "and endpoint = 'events' and params_json = ? and body is not null order by scraped_at desc limit 1",
+        [landed_since(day, run.session.settings.home), canonical_params(ep.odds_events(day).params)])
     if row is None:
         return []
-    body = read_body(run.session.con, row[0])
+    body = read_body(run.session.con, row[0], row[1])
     return parse_odds_events(body or b"[]", {}).event_ids
 
 

@@ -54,6 +54,7 @@ from python_jobs.scrapers.base import Fetched, ScrapeRequest, ScrapeResult, cano
 from python_jobs.validation.records import RecordKind, record_kinds, validate_and_load
 from python_jobs.validation.staging import StageBuilder
 from python_jobs.warehouse.base import Warehouse
+from python_jobs.warehouse.partitions import floor_timestamp
 
 log = logging.getLogger(__name__)
 
@@ -78,10 +79,19 @@ def encode_body(body: bytes) -> bytes:
     return gzip.compress(body, compresslevel=1, mtime=0)
 
 
-def read_body(con: Warehouse, payload_id: str) -> bytes | None:
-    """The payload body exactly as received (None for a duplicate, whose body is not stored)."""
-    row = con.fetchone("select body, body_encoding from raw.landed_payloads where payload_id = ?",
-                      [payload_id])
+def read_body(con: Warehouse, payload_id: str, scraped_at: datetime | None = None) -> bytes | None:
+    """The payload body exactly as received (None for a duplicate, whose body is not stored).
+
+    The body is read from the payload's own partition (its ``scraped_at``); without ``scraped_at``
+    it is looked up first (every partition, the two narrow columns only).
+    """
+    if scraped_at is None:
+        scraped_at = con.scalar("select scraped_at from raw.landed_payloads where scraped_at >= ? and payload_id = ?",
+                                [floor_timestamp(), payload_id])
+        if scraped_at is None:
+            raise KeyError(f"no landed payload {payload_id}")
+    row = con.fetchone("select body, body_encoding from raw.landed_payloads where scraped_at = ? and payload_id = ?",
+                       [scraped_at, payload_id])
     if row is None:
         raise KeyError(f"no landed payload {payload_id}")
     body, encoding = row
@@ -133,10 +143,12 @@ class LandingSession:
         self._streaming = con.engine == "duckdb"
         if self._streaming:
             self._delete_orphans()
+        # the dedup map reads every partition by design (a re-import of an old file lands with
+        # today's scraped_at, whenever its original landed), but only the narrow key columns
         self._known: dict[tuple[str, str, str, str], str] = {
             (s, e, p, h): pid for s, e, p, h, pid in con.fetchall(
                 "select source, endpoint, params_json, sha256, payload_id from raw.landed_payloads "
-                "where duplicate_of_payload_id is null")
+                "where scraped_at >= ? and duplicate_of_payload_id is null", [floor_timestamp(settings.home)])
         }
         con.execute(
             "insert into raw.scrape_runs (scrape_run_id, correlation_id, command, transport, started_at, status) "
@@ -205,14 +217,18 @@ class LandingSession:
         return result, parsed
 
     # ------------------------------------------------------------------ streamed payloads
-    def _streamed_tables(self) -> list[str]:
-        return sorted({self.kinds[k].table for k in ("nba_player_game_logs",)} | {"quarantine"})
+    def _streamed_tables(self) -> dict[str, str]:
+        """table -> its partition column"""
+        return {self.kinds["nba_player_game_logs"].table: "scraped_at", "quarantine": "quarantined_at"}
 
     def _delete_orphans(self) -> None:
         """Records of a stream whose process died before its payload row was written."""
-        for table in self._streamed_tables():
-            self.con.execute(f"delete from raw.{table} where payload_id is not null and payload_id not in "
-                             "(select payload_id from raw.landed_payloads)")
+        # DuckDB only (streamed landing); an orphan may be of any age: every partition, by design
+        floor = floor_timestamp(self.settings.home)
+        for table, landed_at in self._streamed_tables().items():
+            self.con.execute(f"delete from raw.{table} where {landed_at} >= ? and payload_id is not null "
+                             "and payload_id not in (select payload_id from raw.landed_payloads where scraped_at >= ?)",
+                             [floor, floor])
 
     def _land_streamed(self, streamer: Any, result: ScrapeResult, fetched: Fetched, source: str, endpoint: str,
                        body: bytes, params: dict[str, Any]) -> ParsedPayload | None:
@@ -275,8 +291,9 @@ class LandingSession:
         """Delete what a stopped stream loaded (committed chunks) and forget its staged records."""
         for builder in self.builders.values():
             builder.clear()
-        for table in self._streamed_tables():
-            self.con.execute(f"delete from raw.{table} where payload_id = ?", [payload_id])
+        for table, landed_at in self._streamed_tables().items():  # DuckDB only (streamed landing)
+            self.con.execute(f"delete from raw.{table} where {landed_at} >= ? and payload_id = ?",
+                             [floor_timestamp(self.settings.home), payload_id])
         self._results_by_payload.pop(payload_id, None)
         result.n_records = result.n_valid = result.n_quarantined = 0
 

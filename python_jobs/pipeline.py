@@ -42,6 +42,7 @@ from python_jobs.ops.guard import WarehouseBusy, short_write, warehouse_guard
 from python_jobs.ops.records import Alert
 from python_jobs.ops.status import progress_is_live
 from python_jobs.ops.waits import wait_alerts, wait_for_sources, wait_rows
+from python_jobs.warehouse.partitions import landed_since
 
 log = logging.getLogger(__name__)
 
@@ -290,27 +291,31 @@ def _count(ctx: RunContext, phase: str) -> int | None:
 def source_probe_sql() -> dict[str, tuple[str, Callable[[date], list[Any]]]]:
     """Readiness of each Phase 1 source for game date D, from the raw tables (allowlisted SQL)."""
     et_date = "cast(timezone('America/New_York', {col}) as date)"
+    # every probe reads only the partitions a row about its date can be in (scraped_at >= ?)
+    since = landed_since
     return {
         # yesterday's results landed, or no game was scheduled yesterday
         "nba_box_scores": (
-            "select (select count(*) from raw.nba_player_game_logs where game_date = ?) > 0"
-            " or ((select count(*) from raw.nba_schedule_games where game_date = ?) = 0"
-            "     and (select count(*) from raw.nba_schedule_games where game_date = ?) > 0)",
-            lambda d: [d - timedelta(days=1), d - timedelta(days=1), d],
+            "select (select count(*) from raw.nba_player_game_logs where scraped_at >= ? and game_date = ?) > 0"
+            " or ((select count(*) from raw.nba_schedule_games where scraped_at >= ? and game_date = ?) = 0"
+            "     and (select count(*) from raw.nba_schedule_games where scraped_at >= ? and game_date = ?) > 0)",
+            lambda d: [since(d - timedelta(days=1)), d - timedelta(days=1), since(d - timedelta(days=1)),
+                       d - timedelta(days=1), since(d), d],
         ),
-        "nba_scoreboard": ("select count(*) > 0 from raw.nba_schedule_games where game_date = ?",
-                           lambda d: [d]),
-        "nba_players": ("select count(*) > 0 from raw.nba_players", lambda d: []),
+        "nba_scoreboard": ("select count(*) > 0 from raw.nba_schedule_games where scraped_at >= ? and game_date = ?",
+                           lambda d: [since(d), d]),
+        # the season's players list (landed within the landing lead of D)
+        "nba_players": ("select count(*) > 0 from raw.nba_players where scraped_at >= ?", lambda d: [since(d)]),
         # the events list of D was landed (scraped_at is the wall-clock fetch time, not D)
         "odds_events": (
-            "select count(*) > 0 from raw.landed_payloads where source = 'odds_api'"
+            "select count(*) > 0 from raw.landed_payloads where scraped_at >= ? and source = 'odds_api'"
             " and endpoint = 'events' and json_extract_string(params_json, '$.date') = ?",
-            lambda d: [d.isoformat()],
+            lambda d: [since(d), d.isoformat()],
         ),
         "odds_player_props": (
-            "select count(*) > 0 from raw.odds_player_props where "
+            "select count(*) > 0 from raw.odds_player_props where scraped_at >= ? and "
             + et_date.format(col="coalesce(commence_time, captured_at)") + " = ?",
-            lambda d: [d],
+            lambda d: [since(d), d],
         ),
     }
 
@@ -641,8 +646,8 @@ def backfill_dates(settings: Settings, start: date, end: date) -> list[date]:
     else every date."""
     with short_write(settings) as con:
         scheduled = [r[0] for r in con.fetchall(
-            "select distinct game_date from raw.nba_schedule_games where game_date between ? and ? order by 1",
-            [start, end])]
+            "select distinct game_date from raw.nba_schedule_games where scraped_at >= ? "
+            "and game_date between ? and ? order by 1", [landed_since(start), start, end])]
     if scheduled:
         return scheduled
     return [start + timedelta(days=i) for i in range((end - start).days + 1)]

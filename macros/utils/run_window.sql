@@ -26,7 +26,7 @@
 {% macro partition_floor() -%}
     {#- the constant lower bound that selects every partition (BigQuery's require_partition_filter
         needs a filter on the partition column even when a query wants everything) -#}
-    {{ return('1900-01-01') }}
+    {{ return(var('partition_floor') | string) }}
 {%- endmacro %}
 
 
@@ -67,6 +67,17 @@
 {% macro test_window_filter(relation) -%}
     {#- The partition filter of a data test on `relation` (a model or raw source with a partition
         column): `<column> >= <window start>`; none for an unpartitioned relation or no window -#}
+    {%- set partition = nba_props.partition_of(relation) -%}
+    {%- if partition is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return(nba_props.window_filter(partition[0], partition[1])) }}
+{%- endmacro %}
+
+
+{% macro partition_of(relation) -%}
+    {#- (partition column, data type) of `relation` (a model or raw source of this project, found
+        in the graph by schema and name), none when it has no partition column -#}
     {%- set match = namespace(column=none, data_type='date') -%}
     {%- for node in graph.nodes.values() | list + graph.sources.values() | list
         if match.column is none
@@ -86,7 +97,7 @@
     {%- if match.column is none -%}
         {{ return(none) }}
     {%- endif -%}
-    {{ return(nba_props.window_filter(match.column, match.data_type)) }}
+    {{ return([match.column, match.data_type]) }}
 {%- endmacro %}
 
 
@@ -128,4 +139,25 @@
         target with NBA_PROPS_BQ_API_ENDPOINT set): bqemulator cannot run BigQuery's
         `create table t (typed columns) as select`. Real BigQuery and DuckDB enforce them. -#}
     {{ return(not (target.type == 'bigquery' and env_var('NBA_PROPS_BQ_API_ENDPOINT', '') != '')) }}
+{%- endmacro %}
+
+
+{% macro all_partitions_filter(column, data_type='date') -%}
+    {#- A `where` condition that reads every partition of `column`'s table: on BigQuery the
+        partition floor (require_partition_filter needs a filter even when a query wants all);
+        elsewhere `1 = 1`. For reads that need all history by design. -#}
+    {%- if target.type != 'bigquery' -%}
+        {{ return('1 = 1') }}
+    {%- endif -%}
+    {%- set sql_type = 'date' if data_type == 'date' else dbt.type_timestamp() -%}
+    {{ return(column ~ " >= cast('" ~ nba_props.partition_floor() ~ "' as " ~ sql_type ~ ")") }}
+{%- endmacro %}
+
+
+{% macro build_window_filter(column, data_type='date') -%}
+    {#- A `where` condition for a model rebuilt per game date (unique_key game_date): on an
+        incremental run the run window (every partition without run_date), on a first build or
+        --full-refresh every partition. -#}
+    {%- set window = nba_props.window_filter(column, data_type) if is_incremental() else none -%}
+    {{ return(window or nba_props.all_partitions_filter(column, data_type)) }}
 {%- endmacro %}

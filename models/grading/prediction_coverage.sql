@@ -12,6 +12,8 @@ consensus_lines as (
 
 predictions as (
     select * from {{ ref('player_prop_predictions') }}
+    -- every partition: the grading tables are rebuilt over all predictions
+    where {{ all_partitions_filter('game_date') }}
 ),
 
 rejects as (

@@ -7,6 +7,8 @@ with
 
 predictions as (
     select * from {{ ref('player_prop_predictions') }}
+    -- every partition: the grading tables are rebuilt over all predictions
+    where {{ all_partitions_filter('game_date') }}
 ),
 
 game_logs as (

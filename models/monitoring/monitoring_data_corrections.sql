@@ -19,7 +19,8 @@ with
 
 game_log_rows as (
     select * from {{ source('nba', 'player_game_logs') }}
-    where {{ not_retracted() }}
+    -- every partition: a correction may change a game of any age
+    where {{ all_partitions_filter('scraped_at', 'timestamp') }} and {{ not_retracted() }}
 ),
 
 versions as (
@@ -54,7 +55,8 @@ prop_rows as (
         {{ american_odds_to_implied_probability('over_price') }} as over_implied_probability,
         {{ american_odds_to_implied_probability('under_price') }} as under_implied_probability
     from {{ source('odds', 'player_props') }}
-    where {{ not_retracted() }}
+    -- every partition: a correction may change a line of any age
+    where {{ all_partitions_filter('scraped_at', 'timestamp') }} and {{ not_retracted() }}
 ),
 
 prop_rows_with_book_median as (

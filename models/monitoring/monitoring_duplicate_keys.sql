@@ -10,11 +10,15 @@ unioned as (
     {%- for c in checks %}
         {%- set relation = ops_relation(c.schema, c.table) %}
         {%- if relation is not none %}
+            {#- duplicates are checked over all history: every partition of a partitioned relation -#}
+            {%- set partition = partition_of(relation) %}
+            {%- set every_partition = all_partitions_filter(partition[0], partition[1]) if partition else '1 = 1' %}
             select
                 '{{ c.schema }}.{{ c.table }}' as checked_relation,
                 '{{ c.key | join(", ") }}' as natural_key,
                 true as is_present,
-                cast((select count(*) from {{ relation }}) as {{ dbt.type_bigint() }}) as n_rows,
+                cast((select count(*) from {{ relation }} where {{ every_partition }}) as {{ dbt.type_bigint() }})
+                    as n_rows,
                 cast(count(*) as {{ dbt.type_bigint() }}) as n_duplicate_keys,
                 cast(coalesce(sum(duplicates.n_key_rows), 0) as {{ dbt.type_bigint() }}) as n_duplicate_rows
             from (
@@ -22,6 +26,7 @@ unioned as (
                     {{ c.key | join(", ") }},
                     count(*) as n_key_rows
                 from {{ relation }}
+                where {{ every_partition }}
                 group by {{ c.key | join(", ") }}
                 having count(*) > 1
             ) as duplicates

@@ -13,6 +13,8 @@ with
 
     predictions as (
         select * from {{ predictions }}
+        -- every partition: coverage is evaluated for every date with predictions
+        where {{ all_partitions_filter('game_date') }}
     ),
 
     {{ coverage_lined_players('consensus_lines', 'predictions') }},

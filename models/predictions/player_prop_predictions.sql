@@ -26,6 +26,11 @@ scores as (
             line_source,
             scored_at
         from {{ this }}
+        {#- only the run window's partitions: the scores merged are of run_date (in the window) -#}
+        {%- set existing_window = window_filter('game_date') %}
+        {%- if existing_window %}
+            where {{ existing_window }}
+        {%- endif %}
     ),
 {% endif %}
 

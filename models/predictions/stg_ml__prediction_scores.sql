@@ -7,6 +7,8 @@ with
 
 scores as (
     select * from {{ source('ml', 'prediction_scores') }}
+    -- every partition (a view: player_prop_predictions filters the run's date on top of it)
+    where {{ all_partitions_filter('game_date') }}
 ),
 
 ranked as (

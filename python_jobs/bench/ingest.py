@@ -11,6 +11,7 @@ from python_jobs.parsers.payloads import parse_payload
 from python_jobs.scrapers import endpoints as ep
 from python_jobs.scrapers.replay import ReplayTransport
 from python_jobs.warehouse.connection import connect
+from python_jobs.warehouse.partitions import floor_timestamp
 
 ONE_DAY = date(2025, 3, 19)
 
@@ -39,7 +40,7 @@ def run(settings: Settings) -> dict[str, float | int | str]:
     rerun_seconds = time.perf_counter() - started
     with connect(full, read_only=True) as con:
         stored = con.fetchone("select sum(octet_length(body)), sum(byte_size) from raw.landed_payloads "
-                             "where body is not null")
+                             "where scraped_at >= ? and body is not null", [floor_timestamp()])  # all, by design
 
     one = _sub(settings, "one_day")
     ingest_history(one, seasons=["2024-25"], until=ONE_DAY - timedelta(days=1))

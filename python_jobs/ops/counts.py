@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from python_jobs.warehouse.base import Warehouse
+from python_jobs.warehouse.partitions import landed_since
 
 
 @dataclass(frozen=True)
@@ -16,14 +17,17 @@ class Counted:
     date_sql: str          # expression giving the game date of a row (from this allowlist only)
     offset_days: int = 0   # the run for D produces rows for D + offset (box scores: D-1)
     measure_sql: str = "count(*)"  # what is counted (from this allowlist only)
+    # raw tables: the landing-time partition column, bounded by landed_since(the row's game date)
+    landed_at: str | None = None
 
 
 PHASE_OUTPUTS: dict[str, list[Counted]] = {
     "phase1": [
-        Counted("raw", "nba_player_game_logs", "game_date", -1),
-        Counted("raw", "nba_schedule_games", "game_date"),
+        Counted("raw", "nba_player_game_logs", "game_date", -1, landed_at="scraped_at"),
+        Counted("raw", "nba_schedule_games", "game_date", landed_at="scraped_at"),
         Counted("raw", "odds_player_props",
-                "cast(timezone('America/New_York', coalesce(commence_time, captured_at)) as date)"),
+                "cast(timezone('America/New_York', coalesce(commence_time, captured_at)) as date)",
+                landed_at="scraped_at"),
     ],
     "phase2": [
         Counted("staging", "stg_nba__player_game_logs", "game_date", -1),
@@ -55,7 +59,8 @@ def count_phase(con: Warehouse, phase: str, game_date: date) -> int | None:
         if not relation_exists(con, c.schema, c.table):
             return None
         day = game_date + timedelta(days=c.offset_days)
+        partition, params = ("", []) if c.landed_at is None else (f"{c.landed_at} >= ? and ", [landed_since(day)])
         total += con.fetchone(
-            f'select {c.measure_sql} from "{c.schema}"."{c.table}" where {c.date_sql} = ?', [day]
+            f'select {c.measure_sql} from "{c.schema}"."{c.table}" where {partition}{c.date_sql} = ?', [*params, day]
         )[0]
     return int(total)

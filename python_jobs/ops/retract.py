@@ -17,6 +17,7 @@ from python_jobs.config import Settings
 from python_jobs.errors import PermanentError
 from python_jobs.ops.guard import short_write
 from python_jobs.ops.records import new_id
+from python_jobs.warehouse.partitions import floor_timestamp
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +45,9 @@ def retract_payload(settings: Settings, payload_id: str, reason: str, *, retract
         raise RetractionError("a retraction needs a reason (--reason)")
     now = now or settings.utcnow()
     with short_write(settings) as con:
-        found = con.fetchone("select duplicate_of_payload_id from raw.landed_payloads where payload_id = ?",
-                            [payload_id])
+        # a payload of any age can be retracted: every partition, two narrow columns
+        found = con.fetchone("select duplicate_of_payload_id from raw.landed_payloads "
+                             "where scraped_at >= ? and payload_id = ?", [floor_timestamp(settings.home), payload_id])
         if found is None:
             raise RetractionError(f"no landed payload {payload_id!r}")
         previous = con.fetchone("select retraction_id, reason, retracted_at from raw.payload_retractions "

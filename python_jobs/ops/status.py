@@ -12,6 +12,7 @@ from python_jobs.config import Settings
 from python_jobs.ops.guard import WarehouseBusy, short_write
 from python_jobs.ops.locks import date_lock_key, holder_is_dead
 from python_jobs.warehouse.errors import WarehouseFileConflict, WarehouseUnavailable
+from python_jobs.warehouse.partitions import landing_lead
 
 
 def progress_is_live(info: dict, now: datetime) -> bool:
@@ -33,7 +34,7 @@ class StatusReport:
     running: list[dict[str, Any]] = field(default_factory=list)
     last_steps: list[dict[str, Any]] = field(default_factory=list)
     last_runs: list[dict[str, Any]] = field(default_factory=list)
-    sources: list[dict[str, Any]] = field(default_factory=list)
+    sources: list[dict[str, Any]] = field(default_factory=list)  # landed within raw_landing_lead_days
     open_alerts: list[dict[str, Any]] = field(default_factory=list)
     # runs left 'running' whose holder process is gone or whose run lock expired or was taken over
     abandoned: list[dict[str, Any]] = field(default_factory=list)
@@ -111,7 +112,8 @@ def status(settings: Settings, *, wait_seconds: float = 5.0, now: datetime | Non
             report.sources = con.fetch_dicts(
                 "select source, endpoint, max(scraped_at) as last_scraped_at, count(*) as n_payloads, "
                 "round(date_diff('minute', max(scraped_at), ?::timestamptz) / 60.0, 1) as age_hours "
-                "from raw.landed_payloads group by source, endpoint order by source, endpoint", [now])
+                "from raw.landed_payloads where scraped_at >= ? group by source, endpoint order by source, endpoint",
+                [now, now - landing_lead(settings.home)])
             report.open_alerts = con.fetch_dicts(
                 "select alert_type, severity, game_date, subject, message, raised_at from raw.alerts "
                 "where acknowledged_at is null order by raised_at desc, alert_type, subject limit 50")

@@ -14,6 +14,7 @@ from python_jobs.config import Settings
 from python_jobs.ops.counts import relation_exists
 from python_jobs.ops.guard import short_write
 from python_jobs.warehouse.base import Warehouse
+from python_jobs.warehouse.partitions import floor_date
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -100,10 +101,18 @@ def trace_predictions(settings: Settings, prediction_ids: list[str], *, n_games:
     player-date share one trace (their feature row, box scores, lines and payloads are the same)."""
     out: list[Trace] = []
     with short_write(settings) as con:
+        # an id names no date: the ids' partitions are found first (every partition, two narrow
+        # columns), then the rows are read from those partitions only
+        dates = ([d for (d,) in con.fetchall(
+            "select distinct game_date from predictions.player_prop_predictions "
+            "where game_date >= ? and prediction_id in (select unnest(?::varchar[]))",
+            [floor_date(settings.home), list(prediction_ids)])]
+            if relation_exists(con, "predictions", "player_prop_predictions") else [])
         pred = _section(con, "predictions", "predictions", "player_prop_predictions",
                         "select * from predictions.player_prop_predictions "
-                        "where prediction_id in (select unnest(?::varchar[])) order by system_id, line_source",
-                        [list(prediction_ids)])
+                        "where game_date in (select unnest(?::date[])) "
+                        "and prediction_id in (select unnest(?::varchar[])) order by system_id, line_source",
+                        [dates, list(prediction_ids)])
         if pred.missing_relation:
             return [Trace(list(prediction_ids), [pred])]
         found = {r["prediction_id"] for r in pred.rows}
@@ -168,16 +177,19 @@ def _trace_player_date(con: Warehouse, settings: Settings, preds: list[dict[str,
     lines = _section(
         con, "staged prop lines behind the consensus line", "analytics", "player_prop_lines_resolved",
         "select prop_line_id, bookmaker_key, line_points, over_price, under_price, is_main_line, captured_at, "
-        "source_payload_id from analytics.player_prop_lines_resolved where player_id = ? and game_date = ? "
-        "order by bookmaker_key, line_points", [p["player_id"], p["game_date"]])
+        "source_payload_id, scraped_at from analytics.player_prop_lines_resolved where player_id = ? "
+        "and game_date = ? order by bookmaker_key, line_points", [p["player_id"], p["game_date"]])
     out.sections.append(lines)
-    payload_ids = sorted({r["source_payload_id"] for sec in (games, lines) for r in sec.rows
-                          if r.get("source_payload_id")})
+    staged = [r for sec in (games, lines) for r in sec.rows if r.get("source_payload_id")]
+    payload_ids = sorted({r["source_payload_id"] for r in staged})
+    # a staged row carries its payload's scraped_at: only those partitions are read
+    landed = [r["scraped_at"] for r in staged if r.get("scraped_at") is not None]
     payloads = _section(
         con, "raw payloads", "raw", "landed_payloads",
         "select payload_id, source, endpoint, params_json, scraped_at, sha256, byte_size, origin, scrape_run_id, "
-        "correlation_id from raw.landed_payloads where payload_id in (select unnest(?::varchar[])) "
-        "order by scraped_at", [payload_ids])
+        "correlation_id from raw.landed_payloads where scraped_at between ? and ? "
+        "and payload_id in (select unnest(?::varchar[])) order by scraped_at",
+        [min(landed, default=None), max(landed, default=None), payload_ids])
     out.sections.append(payloads)
     run_ids = sorted({r["scrape_run_id"] for r in payloads.rows})
     out.sections.append(_section(

@@ -15,6 +15,7 @@ import pandas as pd
 from python_jobs.report import charts, stats
 from python_jobs.report.backtest import Backtest
 from python_jobs.report.warehouse import RELATIONS, Warehouse, quote
+from python_jobs.warehouse.partitions import landing_lead, run_window_start
 
 PLAYER_HISTORY_GAMES = 15
 PERFORMANCE_WINDOW_DAYS = 3650
@@ -612,8 +613,9 @@ def build_health(wh: Warehouse, report_date: date, now: datetime) -> dict:
             "select source, endpoint, count(*) as payloads, count(duplicate_of_payload_id) as duplicate_payloads, "
             "max(scraped_at) as last_scraped_at, "
             "round(date_diff('minute', max(scraped_at), ?::timestamptz) / 60.0, 1) as hours_since_last "
-            f"from {wh.name('landed_payloads')} where scraped_at < ? group by all order by source, endpoint",
-            [now, now])
+            f"from {wh.name('landed_payloads')} where scraped_at >= ? and scraped_at < ? "
+            "group by all order by source, endpoint",
+            [now, now - landing_lead(), now])
         if fresh.empty:
             s.notes.append("No payload has been landed yet.")
         else:
@@ -690,10 +692,13 @@ def build_health(wh: Warehouse, report_date: date, now: datetime) -> dict:
     else:
         s.notes.append(missing(wh, "mon_duplicates"))
     if wh.has_columns("predictions", "system_id", "player_id", "game_date", "line_source"):
+        since = run_window_start(report_date)  # the dates a daily run can have written
         n_dup = int(wh.query(
-            f"select count(*) from (select 1 from {wh.name('predictions')} where game_date <= ? "
-            "group by system_id, player_id, game_date, line_source having count(*) > 1)", [report_date]).iloc[0, 0])
-        s.notes.append(f"predictions.player_prop_predictions: {n_dup} duplicated (system_id, player_id, game_date, "
+            f"select count(*) from (select 1 from {wh.name('predictions')} where game_date between ? and ? "
+            "group by system_id, player_id, game_date, line_source having count(*) > 1)",
+            [since, report_date]).iloc[0, 0])
+        s.notes.append(f"predictions.player_prop_predictions since {since}: {n_dup} duplicated "
+                       "(system_id, player_id, game_date, "
                        "line_source) key(s).")
     sections.append(s)
 

@@ -33,12 +33,29 @@ The SQL is static: no data is ever put into it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import duckdb
 
+from python_jobs.warehouse.partitions import floor_timestamp, landed_since
+
 if TYPE_CHECKING:
     from python_jobs.warehouse.base import Warehouse
+
+_SEASON_SPAN = timedelta(days=366)  # a season's games span less than a year
+
+
+def _landed_since(first: date | None) -> datetime:
+    """The partition bound of the landed context: rows about ``first`` or later (an empty batch:
+    nothing to match, any bound)."""
+    return floor_timestamp() if first is None else landed_since(first)
+
+
+def _utc_date(value: datetime | date) -> date:
+    if isinstance(value, datetime):
+        return (value.astimezone(UTC) if value.tzinfo else value).date()
+    return value
 
 IMPLAUSIBLE_POINTS_P95_FACTOR = 3
 IMPLAUSIBLE_POINTS_MARGIN = 15
@@ -148,10 +165,12 @@ def load_landed_context(wh: Warehouse, mem: duckdb.DuckDBPyConnection, kind_name
         games, dates = mem.execute(
             "select list(distinct game_id), list(distinct game_date_v) from _checked where reason_code is null"
         ).fetchall()[0]
+        dates = [d for d in dates or [] if d is not None]
+        # the batch's games are of its dates: their schedule rows landed from landed_since(first date)
         rows = wh.fetch_arrow(
             "select game_id, game_date, home_team_id, away_team_id from raw.nba_schedule_games "
-            "where game_id in (select unnest(?)) or game_date in (select unnest(?))",
-            [[g for g in games or [] if g is not None], [d for d in dates or [] if d is not None]])
+            "where scraped_at >= ? and (game_id in (select unnest(?)) or game_date in (select unnest(?)))",
+            [_landed_since(min(dates, default=None)), [g for g in games or [] if g is not None], dates])
         mem.register("_landed_schedule", rows)
         mem.execute("create or replace table raw.nba_schedule_games as select * from _landed_schedule")
         mem.unregister("_landed_schedule")
@@ -161,11 +180,15 @@ def load_landed_context(wh: Warehouse, mem: duckdb.DuckDBPyConnection, kind_name
         ).fetchall()[0]
         # the player's games landed by OTHER payloads (the batch's own rows are in _checked): a
         # streamed payload's later chunks never re-read its earlier ones (bounded memory and time)
+        # games of the batch's seasons: a season spans less than a year, so they are dated from a
+        # year before the batch's first date on
+        first = min(dates, default=None)
         rows = wh.fetch_arrow(
             "select player_id, season_id, game_id, points from raw.nba_player_game_logs "
-            "where player_id in (select unnest(?)) and season_id in (select unnest(?)) "
+            "where scraped_at >= ? and player_id in (select unnest(?)) and season_id in (select unnest(?)) "
             "and payload_id not in (select unnest(?))",
-            [[p for p in players or [] if p is not None], [s for s in seasons or [] if s is not None],
+            [_landed_since(None if first is None else first - _SEASON_SPAN),
+             [p for p in players or [] if p is not None], [s for s in seasons or [] if s is not None],
              [p for p in payloads or [] if p is not None]])
         mem.register("_landed_logs", rows)
         mem.execute("create or replace table raw.nba_player_game_logs as select * from _landed_logs")
@@ -174,11 +197,16 @@ def load_landed_context(wh: Warehouse, mem: duckdb.DuckDBPyConnection, kind_name
         events, captured = mem.execute(
             f"select list(distinct c.event_id), list(distinct {_captured_at(insert)}) from _checked as c "
             "where c.reason_code is null").fetchall()[0]
+        captured = [t for t in captured or [] if t is not None]
+        # the events' games are of the batch's snapshot dates or later (live odds: up to a day
+        # earlier), so their rows landed from landed_since(first snapshot date - 1 day) on
+        first = min(captured, default=None)
         rows = wh.fetch_arrow(
             "select event_id, home_team, away_team, captured_at, player_name, bookmaker_key, line_points, "
             "over_price, under_price from raw.odds_player_props "
-            "where event_id in (select unnest(?)) or captured_at in (select unnest(?))",
-            [[e for e in events or [] if e is not None], [t for t in captured or [] if t is not None]])
+            "where scraped_at >= ? and (event_id in (select unnest(?)) or captured_at in (select unnest(?)))",
+            [_landed_since(None if first is None else _utc_date(first) - timedelta(days=1)),
+             [e for e in events or [] if e is not None], captured])
         mem.register("_landed_odds", rows)
         mem.execute("create or replace table raw.odds_player_props as select * from _landed_odds")
         mem.unregister("_landed_odds")

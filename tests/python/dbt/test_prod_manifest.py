@@ -194,3 +194,54 @@ def test_the_checks_fail_when_a_config_is_removed(prod_manifest) -> None:
     unfiltered = {uid: compiled[uid].replace(f"game_date >= cast('{WINDOW_START}' as date)", "1 = 1")}
     assert unfiltered[uid] != compiled[uid]
     assert unfiltered_test_reads(manifest, unfiltered), "an unfiltered test read went unnoticed"
+
+
+def _required_partition_filters(manifest: dict) -> dict[tuple[str, str], str]:
+    """(dataset, table) -> partition column of every relation with require_partition_filter."""
+    out = {}
+    for source in manifest["sources"].values():
+        layout = source["config"].get("meta", {}).get("raw_layout") or {}
+        if layout.get("require_partition_filter"):
+            out[(source["schema"].lower(), source["identifier"].lower())] = layout["partition_by"]
+    for node in _models(manifest).values():
+        if node["config"].get("require_partition_filter"):
+            out[(node["schema"].lower(), node["alias"].lower())] = node["config"]["partition_by"]["field"]
+    return out
+
+
+def unfiltered_model_reads(manifest: dict, compiled: dict, checked: list[str] | None = None) -> list[str]:
+    """Models whose compiled SQL reads a require_partition_filter relation without a predicate on
+    its partition column in the query block that scans it (python_jobs.warehouse.partitions)."""
+    from python_jobs.warehouse.partitions import unfiltered_partition_reads
+
+    required = _required_partition_filters(manifest)
+    checked = [] if checked is None else checked
+    problems = []
+    for uid, sql in sorted(compiled.items()):
+        if not uid.startswith("model."):
+            continue
+        if any(table in sql for _, table in required):
+            checked.append(uid)
+        problems += [f"{uid}: reads {t} without a partition filter"
+                     for t in unfiltered_partition_reads(sql, required, dialect="bigquery")]
+    return problems
+
+
+def test_every_model_read_of_a_partition_filtered_table_filters_its_partition(prod_manifest) -> None:
+    manifest, compiled = prod_manifest
+    required = _required_partition_filters(manifest)
+    assert len(required) == 7  # six raw tables and player_prop_predictions
+    checked: list[str] = []
+    problems = unfiltered_model_reads(manifest, compiled, checked)
+    # staging (4 raw readers), the predictions view and merge, the grading readers, corrections
+    for model in ("stg_nba__player_game_logs", "stg_odds__player_prop_lines", "stg_ml__prediction_scores",
+                  "player_prop_predictions", "prediction_accuracy", "prediction_coverage",
+                  "prediction_grading_reconciliation", "monitoring_data_corrections"):
+        assert f"model.nba_props.{model}" in checked, model
+    assert not problems, "\n".join(problems)
+    # a planted bug: the predictions view without its filter, the merge's existing rows unbounded
+    for uid, text in (("model.nba_props.stg_ml__prediction_scores", "where game_date >= cast('1900-01-01' as date)"),
+                      ("model.nba_props.player_prop_predictions", f"where game_date >= cast('{WINDOW_START}' as date)")):
+        assert text in compiled[uid], uid
+        broken = {uid: compiled[uid].replace(text, "")}
+        assert unfiltered_model_reads(manifest, broken), f"{uid}: an unfiltered read went unnoticed"

@@ -39,6 +39,7 @@ from python_jobs.validation.spec import Check, KindSpec, load_spec
 from python_jobs.validation.staging import FieldSpec, StageBuilder
 from python_jobs.warehouse.base import Warehouse
 
+
 @dataclass(frozen=True)
 class RecordKind:
     name: str  # record_kind in raw.quarantine

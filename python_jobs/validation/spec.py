@@ -216,6 +216,8 @@ class KindSpec:
             else:
                 add("expect_column_values_to_match_regex", f.type_code, column=t,
                     regex=rf"^(?:{TYPE_PATTERN[f.type]})\Z")
+                if f.type in ("date", "timestamp"):   # the pattern admits 2024-13-45: a real calendar date
+                    add("expect_column_values_to_be_dateutil_parseable", f.type_code, column=t)
             if f.regex is not None:
                 add("expect_column_values_to_match_regex", f.regex_code or "invalid_value", column=t,
                     regex=rf"^(?:{f.regex})\Z")

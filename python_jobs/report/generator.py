@@ -150,7 +150,8 @@ def _data_docs(settings: Settings, report_date: date, out: Path) -> str | None:
     """The GX checkpoint's Data Docs of the date (written by the daily run beside the default report,
     ``<report_dir>/<date>/data_docs``), copied into ``out`` when the site goes elsewhere; the link
     relative to the site, or None when the date was not validated."""
-    from python_jobs.validation.gx_checkpoint import docs_dir_for   # light: GX itself is not imported
+    # light: this module imports GX only inside the functions that validate
+    from python_jobs.validation.gx_checkpoint import docs_dir_for
 
     docs = docs_dir_for(settings.report_dir, report_date)
     if not (docs / "index.html").exists():

@@ -21,10 +21,10 @@ from typer.testing import CliRunner
 from python_jobs.config import PROJECT_ROOT, Settings
 from python_jobs.importer import import_paths
 from python_jobs.validation.spec import load_spec
+from python_jobs.warehouse.connection import connect
 
 PLAYER_NAME_MAX = next(f.max_length for f in load_spec(PROJECT_ROOT, "nba_player_game_logs").fields
                        if f.name == "player_name")
-from python_jobs.warehouse.connection import connect
 
 pytestmark = pytest.mark.timeout(300)
 GL_PARAMS = {"Season": "2024-25", "SeasonType": "Regular Season", "PlayerOrTeam": "P"}

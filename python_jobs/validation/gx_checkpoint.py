@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import shutil
 import time
 import warnings
@@ -138,6 +139,9 @@ def _mart_suite_cached(home: str, model: str) -> tuple[tuple[str, tuple[tuple[st
             cols = list(args["combination_of_columns"])
             out.append(("expect_compound_columns_to_be_unique", {"column_list": cols}) if len(cols) > 1
                        else ("expect_column_values_to_be_unique", {"column": cols[0]}))
+    for constraint in (m.get("constraints", []) or []):   # the contract's simple model-level checks
+        if constraint.get("type") == "check" and (e := _check_expectation(constraint.get("expression", ""))):
+            out.append(e)
     for col in m.get("columns", []) or []:
         c = col["name"]
         not_null = any(k.get("type") == "not_null" for k in col.get("constraints", []) or [])
@@ -155,6 +159,26 @@ def _mart_suite_cached(home: str, model: str) -> tuple[tuple[str, tuple[tuple[st
         if not_null:
             out.append(("expect_column_values_to_not_be_null", {"column": c}))
     return tuple((t, tuple(sorted(kw.items()))) for t, kw in out)
+
+
+_IN = re.compile(r"^\s*(\w+)\s+in\s*\(([^()]*)\)\s*$", re.I)
+_BETWEEN = re.compile(r"^\s*(\w+)\s+between\s+(-?[0-9.]+)\s+and\s+(-?[0-9.]+)\s*$", re.I)
+_COMPARE = re.compile(r"^\s*(\w+)\s*(>=|<=)\s*(-?[0-9.]+)\s*$")
+
+
+def _check_expectation(expression: str) -> tuple[str, dict[str, Any]] | None:
+    """A contract ``check`` constraint as a GX expectation, for the simple forms (``col in (...)``,
+    ``col between a and b``, ``col >= a``, ``col <= b``); other expressions stay dbt-only."""
+    if m := _IN.match(expression):
+        values = [v.strip().strip("'") for v in m.group(2).split(",")]
+        return "expect_column_values_to_be_in_set", {"column": m.group(1), "value_set": values}
+    if m := _BETWEEN.match(expression):
+        return "expect_column_values_to_be_between", {"column": m.group(1), "min_value": float(m.group(2)),
+                                                      "max_value": float(m.group(3))}
+    if m := _COMPARE.match(expression):
+        bound = "min_value" if m.group(2) == ">=" else "max_value"
+        return "expect_column_values_to_be_between", {"column": m.group(1), bound: float(m.group(3))}
+    return None
 
 
 def mart_expectations(home: Path, model: str) -> list[dict[str, Any]]:

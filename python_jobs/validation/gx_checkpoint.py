@@ -113,8 +113,12 @@ def _suite_of_kind(spec: KindSpec) -> list[dict[str, Any]]:
 
 
 def _model_yaml(home: Path, model: str) -> dict[str, Any]:
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     for path in sorted((Path(home) / "models").rglob("*.yml")):
-        doc = yaml.safe_load(path.read_text()) or {}
+        text = path.read_text()
+        if f"name: {model}" not in text:   # parse only the file that describes the model
+            continue
+        doc = yaml.load(text, Loader=loader) or {}  # noqa: S506 - a safe loader
         for m in doc.get("models", []) or []:
             if m.get("name") == model:
                 return m
@@ -122,11 +126,19 @@ def _model_yaml(home: Path, model: str) -> dict[str, Any]:
 
 
 def _test_args(test: Any) -> tuple[str, dict[str, Any]]:
+    """(test name, its arguments); a test restricted by ``config: where`` is not translated (name '')."""
     if isinstance(test, str):
         return test, {}
     (name, body), = test.items()
     body = body or {}
+    if (body.get("config") or {}).get("where"):
+        return "", {}
     return name, {**{k: v for k, v in body.items() if k not in ("arguments", "config")}, **body.get("arguments", {})}
+
+
+def _number(value: Any) -> float | None:
+    """A numeric bound, or None (a SQL expression such as ``cast('1946-11-01' as date)`` stays dbt-only)."""
+    return value if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 @lru_cache(maxsize=32)
@@ -154,8 +166,9 @@ def _mart_suite_cached(home: str, model: str) -> tuple[tuple[str, tuple[tuple[st
             elif name == "accepted_values":
                 out.append(("expect_column_values_to_be_in_set", {"column": c, "value_set": list(args["values"])}))
             elif name == "accepted_range":
-                out.append(("expect_column_values_to_be_between", {"column": c, "min_value": args.get("min_value"),
-                                                                   "max_value": args.get("max_value")}))
+                bounds = {k: v for k in ("min_value", "max_value") if (v := _number(args.get(k))) is not None}
+                if bounds:
+                    out.append(("expect_column_values_to_be_between", {"column": c, **bounds}))
         if not_null:
             out.append(("expect_column_values_to_not_be_null", {"column": c}))
     return tuple((t, tuple(sorted(kw.items()))) for t, kw in out)
@@ -227,9 +240,10 @@ class GxRunner:
         asset = self.source.add_dataframe_asset(name)
         batch = asset.add_batch_definition_whole_dataframe("day")
         vd = self.context.validation_definitions.add(gx.ValidationDefinition(name=name, data=batch, suite=suite))
-        actions = [gx.checkpoint.UpdateDataDocsAction(name="data_docs")] if self.docs_dir is not None else []
+        # results are kept (in memory) for one Data Docs build at the end (build_docs): updating the
+        # site after every validation re-renders it each time
         checkpoint = self.context.checkpoints.add(gx.Checkpoint(
-            name=f"daily__{name}", validation_definitions=[vd], actions=actions,
+            name=f"daily__{name}", validation_definitions=[vd], actions=[],
             result_format={"result_format": "COMPLETE"}))
         with open(os.devnull, "w") as devnull, contextlib.redirect_stderr(devnull), warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)   # "pattern ... has match groups" from pandas
@@ -251,6 +265,16 @@ class GxRunner:
                 if summary.failed_rows is not None:
                     summary.failed_rows.update(int(i) for i in r.result.get("unexpected_index_list") or [])
         return summary
+
+
+    def build_docs(self) -> Path | None:
+        """Render the Data Docs site once, with every validation of this runner; its index.html."""
+        if self.docs_dir is None:
+            return None
+        with open(os.devnull, "w") as devnull, contextlib.redirect_stderr(devnull):
+            self.context.build_data_docs(site_names=["nba_props"])
+        index = self.docs_dir / "index.html"
+        return index if index.exists() else None
 
 
 def validate_records(home: Path, kind: str, rows: list[dict[str, Any]]) -> ValidationSummary:
@@ -293,8 +317,7 @@ def run_checkpoint(settings: Any, con: Any, game_date: date, docs_dir: Path | No
         else:
             frame = con.fetch_df(f"select * from {relation}")
         validations.append(runner.validate(f"mart__{mart.model}", frame, mart_expectations(home, mart.model)))
-    index = docs / "index.html"
-    report = CheckpointReport(game_date, validations, index if index.exists() else None,
+    report = CheckpointReport(game_date, validations, runner.build_docs(),
                               round(time.perf_counter() - started, 3), skipped)
     log.info("GX checkpoint for %s: %s (%.1f s)", game_date, report.summary(), report.seconds)
     return report

@@ -17,7 +17,14 @@ from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
 import pytest
-from _ingest_helpers import SAMPLES, close_connections, dumps, land_one, replay_game_log, to_live_layout
+from _ingest_helpers import (
+    SAMPLES,
+    close_connections,
+    dumps,
+    land_one,
+    replay_game_log,
+    to_live_layout,
+)
 
 from python_jobs.config import PROJECT_ROOT, Settings
 from python_jobs.ops.clock import FakeClock

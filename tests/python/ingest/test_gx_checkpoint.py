@@ -142,3 +142,29 @@ def test_predictions_contract_suite_from_dbt_yaml() -> None:
         "expect_compound_columns_to_be_unique(system_id,player_id,game_date,line_source)",
         "expect_column_values_to_be_unique(prediction_id)",
     ])
+
+
+def test_validate_command_exit_codes(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``nba-props validate``: exit 1 on the warehouse with the planted rows (previous test), 0 on a
+    date whose batches are clean, 2 (usage) on a bad date."""
+    from typer.testing import CliRunner
+
+    from python_jobs.cli import app
+    from python_jobs.config import reset_settings
+
+    monkeypatch.setenv("NBA_PROPS_WAREHOUSE_DIR", str(settings.warehouse_dir))
+    monkeypatch.setenv("NBA_PROPS_DBT_TARGET", "ci")
+    reset_settings()
+    try:
+        runner = CliRunner()
+        bad = runner.invoke(app, ["validate", "--date", D.isoformat()])
+        assert bad.exit_code == 1, bad.output
+        assert "FAIL landed__nba_player_game_logs" in bad.output
+        assert "ok   landed__nba_players" in bad.output
+        # the batch of 2024-10-21 (box scores of 10-20 and 10-21) holds none of the planted rows (10-22)
+        clean = runner.invoke(app, ["validate", "--date", "2024-10-21"])
+        assert clean.exit_code == 0, clean.output
+        usage = runner.invoke(app, ["validate", "--date", "2024-13-45"])
+        assert usage.exit_code == 2
+    finally:
+        reset_settings()

@@ -1,7 +1,8 @@
 """The edge checks and the Great Expectations suites come from the same field rules
 (config/validation/<kind>.yml): they must give the same verdict on every corruption class.
 
-Base records are real: three LeagueGameLog rows of 2024-10-22 (bundled box scores, replayed, in the live
+Base records are real: three Over/Under pairs of the recorded ORL @ CLE Odds API event odds,
+three LeagueGameLog rows of 2024-10-22 (bundled box scores, replayed, in the live
 layout) and
 three rows of the recorded CommonAllPlayers response. Each class changes ONE field of record 1 (null,
 empty, wrong JSON type, fraction in an integer, out of range, too long, NUL or bidirectional
@@ -26,6 +27,7 @@ from _ingest_helpers import (
     dumps,
     land_one,
     replay_game_log,
+    small_event_odds,
     to_live_layout,
 )
 
@@ -172,7 +174,7 @@ def test_player_edge_and_gx_agree(settings: Settings, players: dict, gx_players:
 
 
 def test_at_least_fifty_corruption_classes() -> None:
-    bad = [c for c in GAME_LOG_CLASSES + PLAYER_CLASSES if c[3] is BAD]
+    bad = [c for c in GAME_LOG_CLASSES + PLAYER_CLASSES if c[3] is BAD] + [c for c in ODDS_CLASSES if c[2] is BAD]
     assert len(bad) >= 50
     assert len({c[0] for c in GAME_LOG_CLASSES}) == len(GAME_LOG_CLASSES)
 
@@ -189,3 +191,67 @@ def test_real_records_pass_both(settings: Settings, game_log: dict) -> None:
     rows = [{f.name: dict(zip(rs["headers"], r, strict=True)).get(f.header) for f in spec.fields} for r in rs["rowSet"]]
     summary = GxRunner().validate("real_game_logs", gx_frame(spec, rows), spec.expectations())
     assert summary.failed == [] and summary.rows == 3
+
+
+# ------------------------------------------------------------------------------------------- odds
+# (class id, outcome fields set on the Over (2) and/or Under (3) outcome of pair 1, expected verdict)
+ODDS_CLASSES = [
+    ("over_price_word", {2: {"price": "abc"}}, BAD), ("over_price_plus_string", {2: {"price": "+110"}}, BAD),
+    ("over_price_decimal", {2: {"price": 1.91}}, BAD), ("over_price_in_gap", {2: {"price": 50}}, BAD),
+    ("over_price_99", {2: {"price": 99}}, BAD), ("over_price_zero", {2: {"price": 0}}, BAD),
+    ("under_price_too_large", {3: {"price": -99999}}, BAD), ("under_price_over_max", {3: {"price": 50001}}, BAD),
+    ("over_price_minus_100", {2: {"price": -100}}, OK), ("over_price_100", {2: {"price": 100}}, OK),
+    ("under_price_max", {3: {"price": 50000}}, OK), ("over_price_whole_float", {2: {"price": -110.0}}, OK),
+    ("over_price_null", {2: {"price": None}}, OK),
+    ("line_word", {2: {"point": "eleven"}, 3: {"point": "eleven"}}, BAD),
+    ("line_string_number", {2: {"point": "11.5"}, 3: {"point": "11.5"}}, BAD),
+    ("line_null", {2: {"point": None}, 3: {"point": None}}, BAD),
+    ("line_negative", {2: {"point": -5.5}, 3: {"point": -5.5}}, BAD),
+    ("line_over_100", {2: {"point": 100.5}, 3: {"point": 100.5}}, BAD),
+    ("line_zero", {2: {"point": 0}, 3: {"point": 0}}, OK), ("line_100", {2: {"point": 100}, 3: {"point": 100}}, OK),
+    ("player_empty", {2: {"description": ""}, 3: {"description": ""}}, BAD),
+    ("player_too_long", {2: {"description": "P" * 101}, 3: {"description": "P" * 101}}, BAD),
+    ("player_bidi", {2: {"description": "A\u202eB"}, 3: {"description": "A\u202eB"}}, BAD),
+    ("player_nul", {2: {"description": "A\x00B"}, 3: {"description": "A\x00B"}}, BAD),
+    ("player_accents", {2: {"description": "Nikola Jokić"}, 3: {"description": "Nikola Jokić"}}, OK),
+]
+
+
+def _odds_mutated(event: dict, changes: dict[int, dict]) -> tuple[dict, dict]:
+    """(event with the outcomes changed, the record of pair 1 as {field name: value}, built by hand
+    from the event: one record per player, line and book with the Over and Under prices)."""
+    e = copy.deepcopy(event)
+    book = e["bookmakers"][0]
+    market = book["markets"][0]
+    for i, kv in changes.items():
+        market["outcomes"][i].update(kv)
+    over, under = market["outcomes"][2], market["outcomes"][3]
+    record = {"event_id": e["id"], "sport_key": e.get("sport_key"), "commence_time": e.get("commence_time"),
+              "home_team": e["home_team"], "away_team": e["away_team"], "bookmaker_key": book["key"],
+              "bookmaker_title": book.get("title"), "market_key": market["key"],
+              "market_last_update": market.get("last_update"), "snapshot_at": e.get("timestamp"),
+              "player_name": over.get("description"), "line_points": over.get("point"),
+              "over_price": over.get("price"), "under_price": under.get("price")}
+    return e, record
+
+
+@pytest.fixture(scope="module")
+def gx_odds() -> dict[str, bool]:
+    from python_jobs.validation.gx_checkpoint import GxRunner
+    from python_jobs.validation.spec import gx_frame
+
+    spec = load_spec(PROJECT_ROOT, "odds_player_props")
+    base = small_event_odds(3)
+    rows = [_odds_mutated(base, changes)[1] for _, changes, _ in ODDS_CLASSES]
+    summary = GxRunner().validate("odds_player_props", gx_frame(spec, rows), spec.expectations())
+    assert summary.failed_rows is not None, summary.failed
+    return {c[0]: summary.row_ok(i) for i, c in enumerate(ODDS_CLASSES)}
+
+
+@pytest.mark.parametrize(("name", "changes", "expected"), ODDS_CLASSES, ids=[c[0] for c in ODDS_CLASSES])
+def test_odds_edge_and_gx_agree(settings: Settings, gx_odds: dict, name: str, changes: dict, expected: bool) -> None:
+    event, _ = _odds_mutated(small_event_odds(3), changes)
+    result, quarantined, _ = land_one(settings, "odds_api", "event_odds", {"event_id": event["id"]}, dumps(event))
+    assert result.n_records == 3
+    edge_ok = quarantined == []   # the other two records are real and valid: any quarantine is record 1
+    assert (edge_ok, gx_odds[name]) == (expected, expected), f"edge {quarantined}, gx {gx_odds[name]}"

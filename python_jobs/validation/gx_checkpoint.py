@@ -74,7 +74,8 @@ class ValidationSummary:
     rows: int
     evaluated: int
     failed: list[str] = field(default_factory=list)   # "expectation_type(column): n unexpected"
-    failed_rows: set[int] | None = field(default_factory=set)   # frame rows failing a map expectation
+    # frame rows failing a map expectation (validate(per_row=True)); None when unknown
+    failed_rows: set[int] | None = field(default_factory=set)
 
     def row_ok(self, i: int) -> bool:
         return self.failed_rows is not None and i not in self.failed_rows
@@ -230,8 +231,10 @@ class GxRunner:
             })
         self.source = self.context.data_sources.add_pandas("nba_props")
 
-    def validate(self, name: str, frame: Any, expectations: list[dict[str, Any]]) -> ValidationSummary:
-        """Run ``expectations`` on ``frame`` as checkpoint ``daily__<name>`` (Data Docs updated)."""
+    def validate(self, name: str, frame: Any, expectations: list[dict[str, Any]],
+                 per_row: bool = False) -> ValidationSummary:
+        """Run ``expectations`` on ``frame`` as checkpoint ``daily__<name>``. ``per_row``: collect every
+        failing row index (``failed_rows``; GX's COMPLETE result format, slower); otherwise SUMMARY."""
         gx = self.gx
         import great_expectations.expectations as gxe
 
@@ -244,11 +247,11 @@ class GxRunner:
         # site after every validation re-renders it each time
         checkpoint = self.context.checkpoints.add(gx.Checkpoint(
             name=f"daily__{name}", validation_definitions=[vd], actions=[],
-            result_format={"result_format": "COMPLETE"}))
+            result_format={"result_format": "COMPLETE" if per_row else "SUMMARY"}))
         with open(os.devnull, "w") as devnull, contextlib.redirect_stderr(devnull), warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)   # "pattern ... has match groups" from pandas
             result = checkpoint.run(batch_parameters={"dataframe": frame})
-        summary = ValidationSummary(name, len(frame), 0)
+        summary = ValidationSummary(name, len(frame), 0, failed_rows=set() if per_row else None)
         for run in result.run_results.values():
             for r in run.results:
                 summary.evaluated += 1

@@ -135,7 +135,7 @@ def _gx_verdicts(kind: str, base: dict, classes: list[tuple]) -> dict[str, bool]
     spec = load_spec(PROJECT_ROOT, kind)
     rows = [{f.name: _mutated(base, header, new)[1].get(f.header) for f in spec.fields}
             for _, header, new, _ in classes]
-    summary = GxRunner().validate(kind, gx_frame(spec, rows), spec.expectations())
+    summary = GxRunner().validate(kind, gx_frame(spec, rows), spec.expectations(), per_row=True)
     assert summary.failed_rows is not None, summary.failed   # no expectation raised
     return {c[0]: summary.row_ok(i) for i, c in enumerate(classes)}
 
@@ -243,7 +243,7 @@ def gx_odds() -> dict[str, bool]:
     spec = load_spec(PROJECT_ROOT, "odds_player_props")
     base = small_event_odds(3)
     rows = [_odds_mutated(base, changes)[1] for _, changes, _ in ODDS_CLASSES]
-    summary = GxRunner().validate("odds_player_props", gx_frame(spec, rows), spec.expectations())
+    summary = GxRunner().validate("odds_player_props", gx_frame(spec, rows), spec.expectations(), per_row=True)
     assert summary.failed_rows is not None, summary.failed
     return {c[0]: summary.row_ok(i) for i, c in enumerate(ODDS_CLASSES)}
 

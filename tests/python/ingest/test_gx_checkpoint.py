@@ -168,3 +168,20 @@ def test_validate_command_exit_codes(settings: Settings, monkeypatch: pytest.Mon
         assert usage.exit_code == 2
     finally:
         reset_settings()
+
+
+def test_field_rules_are_inputs_of_a_run(tmp_path) -> None:
+    """A changed rule file changes the run's idempotency inputs: a repeat run is not a no-op."""
+    import shutil
+
+    from python_jobs.ops.records import inputs_hash
+
+    home = tmp_path / "home"
+    shutil.copytree(PROJECT_ROOT / "config" / "validation", home / "config" / "validation")
+    (home / "data").mkdir()
+    s = Settings(home=home, data_dir=home / "data", warehouse_dir=tmp_path / "wh", dbt_target="ci")
+    before = inputs_hash(s)
+    assert inputs_hash(s) == before
+    path = home / "config" / "validation" / "nba_player_game_logs.yml"
+    path.write_text(path.read_text().replace("max: 70", "max: 80"))
+    assert inputs_hash(s) != before

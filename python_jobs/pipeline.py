@@ -4,7 +4,7 @@ Order (each step only when the previous one passed; the table is ``default_steps
 
     land (Phase 1, tiered source wait) -> gate (dbt source freshness + source tests)
     -> phase2 -> phase3 -> phase4 -> train (only if no model) -> score -> phase5 -> phase6
-    -> export -> monitoring (alerts, coverage SLO)
+    -> export -> gx_checkpoint (Great Expectations) -> monitoring (alerts, coverage SLO)
 
 Around the steps: a per-date lock (``ops.locks``), an idempotency key (a repeat of a finished run
 with the same inputs is a no-op), one ``raw.pipeline_execution_log`` row per step (dbt adds one per
@@ -456,6 +456,22 @@ def step_monitoring(ctx: RunContext) -> StepOutcome:
     return StepOutcome(rows_out=len(found.alerts), detail=found.summary)
 
 
+def step_gx_checkpoint(ctx: RunContext) -> StepOutcome:
+    """Great Expectations checkpoint over the day's landed batches and key marts (read only; Data
+    Docs beside the report). A failing expectation does not stop the run (everything is already
+    written): it raises a ``gx_checkpoint`` alert (error) and fails the data-quality objective, so the
+    run ends ``slo_failed`` (exit code 2), like the coverage SLO. GX is imported only here."""
+    from python_jobs.validation import gx_checkpoint
+
+    with short_write(ctx.settings) as con:
+        report = gx_checkpoint.run_checkpoint(ctx.settings, con, ctx.game_date)
+    if not report.success:
+        msg = f"GX checkpoint failed: {report.summary()} (Data Docs: {report.docs_index})"
+        ctx.alerts.append(Alert("gx_checkpoint", "error", "great_expectations", msg, ctx.game_date))
+        ctx.slo_failures.append(msg)
+    return StepOutcome(rows_out=report.n_failed, detail=report.summary())
+
+
 def default_steps() -> list[Step]:
     return [
         Step("land", "phase1", step_land, records_completion=True, guarded=False),
@@ -468,6 +484,7 @@ def default_steps() -> list[Step]:
         Step("phase5", "phase5", dbt_phase("phase5"), records_completion=True),
         Step("phase6", "phase6", dbt_phase("phase6"), records_completion=True),
         Step("export", "export", step_export),
+        Step("gx_checkpoint", "gx_checkpoint", step_gx_checkpoint),
         Step("monitoring", "monitoring", step_monitoring),
     ]
 

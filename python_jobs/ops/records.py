@@ -47,7 +47,7 @@ def log_step(settings: Settings, *, run_id: str, correlation_id: str, flow: str,
 # --------------------------------------------------------------------------- idempotency
 _CODE_GLOBS = ("models/**/*.sql", "models/**/*.yml", "macros/**/*.sql", "seeds/*.csv",
                "snapshots/**/*", "python_jobs/**/*.py", "dbt_project.yml", "selectors.yml",
-               "config/ops.yml")
+               "config/ops.yml", "config/validation/*.yml")
 
 
 def inputs_hash(settings: Settings, extra: dict[str, Any] | None = None) -> str:

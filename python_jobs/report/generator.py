@@ -6,7 +6,7 @@ Layout of the output folder (self-contained; relative links only, opens from fil
     performance.html    graded history + walk-forward backtest
     players.html        list of players with a line that date
     players/<id>.html   one page per player with a line
-    health.html         data health
+    health.html         data health (links data_docs/index.html: the GX checkpoint of the date)
     assets/plotly.min.js  plotly.js, written once and shared by every page
 
 With the default output (``settings.report_dir/<date>``) the site is also copied to
@@ -111,7 +111,7 @@ def generate_report(settings: Settings, report_date: date, output_dir: Path | No
         today = pages.build_today(wh, report_date)
         players = pages.build_players(wh, report_date, today["player_ids"], today.get("names", {}))
         performance = pages.build_performance(wh, report_date, bt, bt_note)
-        health = pages.build_health(wh, report_date, now)
+        health = pages.build_health(wh, report_date, now, data_docs=_data_docs(settings, report_date, out))
 
     # a re-generation replaces the previous site of that date (stale player pages must not linger)
     if out.exists():
@@ -144,6 +144,22 @@ def generate_report(settings: Settings, report_date: date, output_dir: Path | No
     log.info("report for %s: %d pages, %d predictions, %d player pages in %.2fs -> %s", report_date, len(written),
              result.n_predictions, result.n_players, result.seconds, result.index_path)
     return result
+
+
+def _data_docs(settings: Settings, report_date: date, out: Path) -> str | None:
+    """The GX checkpoint's Data Docs of the date (written by the daily run beside the default report,
+    ``<report_dir>/<date>/data_docs``), copied into ``out`` when the site goes elsewhere; the link
+    relative to the site, or None when the date was not validated."""
+    # light: this module imports GX only inside the functions that validate
+    from python_jobs.validation.gx_checkpoint import docs_dir_for
+
+    docs = docs_dir_for(settings.report_dir, report_date)
+    if not (docs / "index.html").exists():
+        return None
+    target = out / "data_docs"
+    if docs.resolve() != target.resolve():
+        shutil.copytree(docs, target, dirs_exist_ok=True)
+    return "data_docs/index.html"
 
 
 def _publish_latest(settings: Settings, out: Path) -> Path:

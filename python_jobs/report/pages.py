@@ -53,6 +53,7 @@ class Section:
     tables: list[Table] = field(default_factory=list)
     plots: list[Plot] = field(default_factory=list)
     intro: str = ""
+    links: list[tuple[str, str]] = field(default_factory=list)   # (relative href, text)
 
 
 def missing(wh: Warehouse, key: str) -> str:
@@ -602,8 +603,9 @@ def health_as_of(wh: Warehouse, report_date: date, now: datetime) -> datetime:
     return min(now, later if later.tzinfo else later.replace(tzinfo=now.tzinfo))
 
 
-def build_health(wh: Warehouse, report_date: date, now: datetime) -> dict:
-    """Data health as of the report date (``health_as_of``): nothing of a later date is shown."""
+def build_health(wh: Warehouse, report_date: date, now: datetime, data_docs: str | None = None) -> dict:
+    """Data health as of the report date (``health_as_of``): nothing of a later date is shown.
+    ``data_docs``: relative link to the Great Expectations Data Docs of the date, when published."""
     sections: list[Section] = []
     now = health_as_of(wh, report_date, now)
 
@@ -793,6 +795,17 @@ def build_health(wh: Warehouse, report_date: date, now: datetime) -> dict:
                                         caption="Latest run per phase (raw.pipeline_execution_log)"))
     else:
         s.notes.append(missing(wh, "execution_log"))
+    sections.append(s)
+
+    s = Section(title="Great Expectations checkpoint",
+                intro="The daily run's checkpoint (step gx_checkpoint): the day's landed batches against the field "
+                      "rules of config/validation/, and the staging keys, feature store and predictions contract "
+                      "against their dbt tests. A failure raises a gx_checkpoint alert (below).")
+    if data_docs:
+        s.links.append((data_docs, f"Data Docs of the checkpoint for {report_date}"))
+    else:
+        s.notes.append(f"No checkpoint Data Docs for {report_date}: the daily run (nba-props run-day) did not "
+                       "validate this date.")
     sections.append(s)
 
     s = Section(title="Alerts")

@@ -20,8 +20,11 @@ from typer.testing import CliRunner
 
 from python_jobs.config import PROJECT_ROOT, Settings
 from python_jobs.importer import import_paths
-from python_jobs.validation.records import MAX_TEXT_LENGTH
+from python_jobs.validation.spec import load_spec
 from python_jobs.warehouse.connection import connect
+
+PLAYER_NAME_MAX = next(f.max_length for f in load_spec(PROJECT_ROOT, "nba_player_game_logs").fields
+                       if f.name == "player_name")
 
 pytestmark = pytest.mark.timeout(300)
 GL_PARAMS = {"Season": "2024-25", "SeasonType": "Regular Season", "PlayerOrTeam": "P"}
@@ -53,7 +56,7 @@ def _with_cell(payload: dict, row: int, header: str, value: object) -> dict:
 
 @pytest.mark.parametrize(("value", "code"), [
     ("A" * 1_000_000, "field_too_long"),
-    ("B" * (MAX_TEXT_LENGTH["player_name"] + 1), "field_too_long"),
+    ("B" * (PLAYER_NAME_MAX + 1), "field_too_long"),
     ("Nikola\x00Jokic", "invalid_characters"),
     ("Nikola \u202eJokic", "invalid_characters"),
     ("\u2066Jokic\u2069", "invalid_characters"),
@@ -67,7 +70,7 @@ def test_bad_names_are_quarantined_with_their_reason(settings, game_log, value, 
 
 
 def test_a_name_at_the_max_length_and_accented_names_are_fine(settings, game_log):
-    ok = _with_cell(game_log, 0, "PLAYER_NAME", "C" * MAX_TEXT_LENGTH["player_name"])
+    ok = _with_cell(game_log, 0, "PLAYER_NAME", "C" * PLAYER_NAME_MAX)
     ok = _with_cell(ok, 1, "PLAYER_NAME", "Nikola Jokić")
     result, quarantined, valid = land_one(settings, "stats_nba", "leaguegamelog", GL_PARAMS, dumps(ok))
     assert quarantined == [] and valid == 3

@@ -108,7 +108,7 @@ def recorded(tmp_path_factory) -> list[str]:
         trace = trace_prediction(settings, ids[0])
         by_title = {s.title: s for s in trace.sections}
         assert by_title["raw payloads"].rows, "the trace found the payloads behind the prediction"
-        assert by_title["prediction"].rows[0]["game_date"] == D
+        assert {r["game_date"] for r in by_title["predictions"].rows} == {D}
         generate_report(settings, D, settings.warehouse_dir / "report")
         assert backfill_dates(settings, date(2025, 3, 17), D) == [date(2025, 3, 17), date(2025, 3, 18), D]
         payload = by_title["raw payloads"].rows[0]

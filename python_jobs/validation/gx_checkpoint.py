@@ -34,6 +34,7 @@ from typing import Any
 import yaml
 
 from python_jobs.validation.spec import KindSpec, gx_frame, kinds, load_spec
+from python_jobs.warehouse.partitions import landed_since
 
 log = logging.getLogger(__name__)
 
@@ -58,13 +59,18 @@ MARTS = (
 
 # the day's landed batches per record kind (raw tables), parameterised by D
 _ET_DATE = "cast(timezone('America/New_York', coalesce(commence_time, captured_at)) as date)"
+# every raw read filters its partition column (scraped_at): a row about D lands at most
+# `raw_landing_lead_days` before D (python_jobs.warehouse.partitions)
 LANDED_SQL = {
-    "nba_player_game_logs": ("select * from raw.nba_player_game_logs where game_date between ? and ?",
-                             lambda d: [d - timedelta(days=1), d]),
-    "nba_schedule_games": ("select * from raw.nba_schedule_games where game_date = ?", lambda d: [d]),
-    "nba_players": ("select * from raw.nba_players where payload_id = (select payload_id from raw.nba_players "
-                    "order by scraped_at desc, payload_id limit 1)", lambda d: []),
-    "odds_player_props": (f"select * from raw.odds_player_props where {_ET_DATE} = ?", lambda d: [d]),
+    "nba_player_game_logs": ("select * from raw.nba_player_game_logs where scraped_at >= ? and game_date between ? and ?",
+                             lambda d: [landed_since(d - timedelta(days=1)), d - timedelta(days=1), d]),
+    "nba_schedule_games": ("select * from raw.nba_schedule_games where scraped_at >= ? and game_date = ?",
+                           lambda d: [landed_since(d), d]),
+    "nba_players": ("select * from raw.nba_players where scraped_at >= ? and payload_id = (select payload_id "
+                    "from raw.nba_players where scraped_at >= ? order by scraped_at desc, payload_id limit 1)",
+                    lambda d: [landed_since(d), landed_since(d)]),
+    "odds_player_props": (f"select * from raw.odds_player_props where scraped_at >= ? and {_ET_DATE} = ?",
+                          lambda d: [landed_since(d), d]),
 }
 
 

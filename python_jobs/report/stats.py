@@ -42,30 +42,30 @@ def edge_bucket_label(lo: float, hi: float) -> str:
     return f"{lo:g}+" if math.isinf(hi) else f"{lo:g}–{hi:g}"
 
 
-def _side_result(side: np.ndarray, line: np.ndarray, actual: np.ndarray, void: np.ndarray) -> np.ndarray:
-    """'hit' / 'miss' / 'push' for taking ``side`` ('OVER'/'UNDER'/None); None when not gradable or void
-    (the lean_result of grading.prediction_accuracy: tests/python/ml/test_one_rule.py compares them)."""
-    out = np.full(len(line), None, dtype=object)
-    has_side = np.isin(side, ["OVER", "UNDER"])
-    ok = has_side & ~np.isnan(line) & ~np.isnan(actual) & ~void
-    won = ((side == "OVER") & (actual > line)) | ((side == "UNDER") & (actual < line))
-    out[ok & (actual == line)] = "push"
-    out[ok & (actual != line) & won] = "hit"
-    out[ok & (actual != line) & ~won] = "miss"
-    return out
+def sql_graded(frame: pd.DataFrame) -> pd.DataFrame:
+    """The grading columns of ``frame`` by the one grading rule (the SQL macro grade_predictions,
+    through ml.grading.grade_frame), for frames that lack them. ``grade_status`` defaults to
+    'void' where ``result`` says so, else 'graded' where the actual points are known."""
+    from python_jobs.ml.grading import grade_frame
+
+    df = frame
+    if "grade_status" not in df.columns:
+        void = text(df["result"]).eq("void").to_numpy(dtype=bool) if "result" in df.columns else np.zeros(len(df), bool)
+        known = ~np.isnan(numeric(df["actual_points"]))
+        df = df.assign(grade_status=np.where(void, "void", np.where(known, "graded", None)).astype(object))
+    return grade_frame(df)
 
 
 def with_lean(frame: pd.DataFrame) -> pd.DataFrame:
-    """Add ``lean_side`` and ``lean_result`` (kept when present) and ``lean_profit`` (1 unit at the
-    lean side's price; NaN when that price is unknown)."""
+    """Add ``lean_side`` and ``lean_result`` (kept when present, else by the one grading rule) and
+    ``lean_profit`` (1 unit at the lean side's price; NaN when that price is unknown)."""
     df = frame.copy()
-    edge = numeric(df["edge"])
-    side = np.where(edge > 0, "OVER", np.where(edge < 0, "UNDER", None)).astype(object)
-    side[np.isnan(edge)] = None
-    df["lean_side"] = side
-    if "lean_result" not in df.columns:
-        void = text(df["result"]).eq("void").to_numpy(dtype=bool)
-        df["lean_result"] = _side_result(side, numeric(df["line_points"]), numeric(df["actual_points"]), void)
+    if "lean_side" not in df.columns or "lean_result" not in df.columns:
+        graded = sql_graded(df)
+        for c in ("lean_side", "lean_result"):
+            if c not in df.columns:
+                df[c] = graded[c].astype(object).where(graded[c].notna(), None)
+    side = df["lean_side"].to_numpy(dtype=object)
     result = text(df["lean_result"])
     price = np.where(side == "OVER", numeric(df["over_price"]), numeric(df["under_price"]))
     df["lean_profit"] = np.select([result.eq("hit").to_numpy(), result.eq("miss").to_numpy(),
@@ -74,16 +74,11 @@ def with_lean(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def bet_profit(frame: pd.DataFrame) -> np.ndarray:
-    """1-unit profit of each graded bet at its recorded price (``profit_units`` when the grading
-    provides it): hit → price payout, miss → −1, push/void → 0, NaN when not a bet or unpriced (a
-    miss too, as in grading.prediction_accuracy)."""
+    """1-unit profit of each graded bet at its recorded price: ``profit_units`` of the grading
+    (computed by the one grading rule when the frame lacks it)."""
     if "profit_units" in frame.columns:
         return numeric(frame["profit_units"])
-    res = text(frame["result"])
-    over = frame["recommendation"].astype("string").eq("OVER").fillna(False).to_numpy(dtype=bool)
-    price = np.where(over, numeric(frame["over_price"]), numeric(frame["under_price"]))
-    return np.select([res.eq("hit").to_numpy(), res.eq("miss").to_numpy(), res.isin(["push", "void"]).to_numpy()],
-                     [win_profit(price), np.where(np.isnan(win_profit(price)), np.nan, -1.0), 0.0], np.nan)
+    return numeric(sql_graded(frame)["profit_units"])
 
 
 def summarise(group: pd.DataFrame) -> dict[str, float | int]:

@@ -331,9 +331,10 @@ def test_calibrator_fit_and_backtest_scores_leave_pushes_out_the_same_way():
 
 
 def test_the_reports_fallback_grading_agrees_with_the_sql_rules():
-    """report.stats derives lean_result and the profit of a bet when its frame lacks them (its own
-    copy of the rule, kept there for now): on the same synthetic and real rows it must agree with
-    the SQL macro."""
+    """report.stats derives lean_result and the profit of a bet when its frame lacks them, through
+    the one grading rule (the SQL macro, ml.grading.grade_frame): on the same synthetic and real
+    rows it must agree with the backtest's grading of them (a copy of the rule in the report that
+    drifts fails here)."""
     from python_jobs.report import stats
 
     for df in (cases(), real_cases()):

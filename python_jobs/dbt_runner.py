@@ -131,7 +131,7 @@ def _manifest(common: list[str], settings: Settings) -> Any | None:
     A dbt invocation otherwise reloads its saved parse (partial_parse.msgpack) and rewrites
     manifest.json every time (~1 s each); with the manifest passed in, dbt skips both. It is kept
     while the project's files, the --vars and the environment dbt reads (profile, target) are
-    unchanged, and parsed again (``dbt parse``: partial parsing, manifest.json written) otherwise.
+    unchanged, and parsed again (``dbt parse``: partial parsing) otherwise.
     None when the parse fails: the command then parses itself and reports the error.
     """
     from dbt.cli.main import dbtRunner
@@ -140,7 +140,9 @@ def _manifest(common: list[str], settings: Settings) -> Any | None:
                        if k.startswith(("NBA_PROPS_", "DBT_")) and k != RUN_VARS_ENV))
     key = (tuple(common), env, _project_fingerprint(settings.home))
     if key not in _manifest_cache:
-        parsed = dbtRunner().invoke(["parse", *common])
+        # the saved parse (partial_parse.msgpack) is written either way; manifest.json is not
+        # (~0.5 s, nothing reads it; `nba-props dbt parse` or `docs generate` write it)
+        parsed = dbtRunner().invoke(["parse", *common, "--no-write-json"])
         if not parsed.success or parsed.result is None:
             return None
         _manifest_cache.clear()
@@ -169,7 +171,7 @@ def run_dbt(args: list[str], settings: Settings | None = None, *, check: bool = 
     ``vars`` named in ``RUN_VARS`` go to dbt in the environment (macro run_var), the others as
     ``--vars``. ``write_json``: dbt's artifacts of the invocation (run_results.json, sources.json and
     manifest.json again, ~0.5 s per invocation); off by default, as nothing reads them (the per-node
-    results are in raw.pipeline_execution_log, manifest.json is written by the process's parse).
+    results are in raw.pipeline_execution_log; ``nba-props dbt ...`` passes True).
     Raises ``DbtError`` when ``check`` and any node errored or failed.
     """
     import json

@@ -194,8 +194,9 @@ def run_dbt(args: list[str], settings: Settings | None = None, *, check: bool = 
     if not write_json and args and args[0] in MANIFEST_COMMANDS:
         full += ["--no-write-json"]
     log.info("dbt %s%s", " ".join(args), f" (run values {run_vars})" if run_vars else "")
-    # always set (an empty object when none): a value left in the environment never leaks in
-    env = {**dbt_env(settings), RUN_VARS_ENV: json.dumps(run_vars, default=str, sort_keys=True)}
+    env = dbt_env(settings)
+    if run_vars:   # for this invocation only (restored after it); without any, the caller's environment
+        env[RUN_VARS_ENV] = json.dumps(run_vars, default=str, sort_keys=True)
     with _scoped_env(env):
         try:
             res = _runner(settings, args[0] if args else "", common).invoke(full)

@@ -55,19 +55,28 @@ def test_run_values_leave_the_saved_parse_unchanged(tmp_settings: Settings) -> N
 
 
 @pytest.mark.timeout(300)
-def test_run_values_reach_every_invocation_and_do_not_leak(tmp_settings: Settings) -> None:
-    os.environ.pop(RUN_VARS_ENV, None)
+def test_run_values_reach_every_invocation_and_do_not_leak(tmp_settings: Settings,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(RUN_VARS_ENV, raising=False)
     run_dbt(SEED, tmp_settings, vars={"run_date": "2025-03-19", "correlation_id": "corr-a",
                                       "pipeline_run_id": "run-a", "pipeline_flow": "daily"})
     run_dbt(SEED, tmp_settings, vars={"run_date": "2025-03-20", "correlation_id": "corr-b",
                                       "pipeline_run_id": "run-b", "pipeline_flow": "backfill"})
     run_dbt(SEED, tmp_settings)   # no run values: the project defaults (dbt's invocation id, 'manual')
+    assert RUN_VARS_ENV not in os.environ
+    # a user's own NBA_PROPS_DBT_RUN_VARS (README) is used when the call passes none, and kept
+    user_value = '{"run_date": "2025-03-21", "pipeline_run_id": "run-env"}'
+    monkeypatch.setenv(RUN_VARS_ENV, user_value)
+    run_dbt(SEED, tmp_settings)
+    run_dbt(SEED, tmp_settings, vars={"pipeline_run_id": "run-c"})   # explicit values win, for this call
+    assert os.environ[RUN_VARS_ENV] == user_value
     rows = _log_rows(tmp_settings)
     assert rows[0] == ("run-a", "corr-a", "daily", "2025-03-19", "seed.nba_props.teams")
     assert rows[1] == ("run-b", "corr-b", "backfill", "2025-03-20", "seed.nba_props.teams")
     assert rows[2][1:] == ("manual", "dbt", None, "seed.nba_props.teams")
     assert rows[2][0] not in {"run-a", "run-b"}
-    assert RUN_VARS_ENV not in os.environ
+    assert rows[3] == ("run-env", "manual", "dbt", "2025-03-21", "seed.nba_props.teams")
+    assert rows[4] == ("run-c", "manual", "dbt", None, "seed.nba_props.teams")
 
 
 @pytest.mark.timeout(300)

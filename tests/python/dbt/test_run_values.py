@@ -10,6 +10,7 @@ follows edits to the project's files.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -17,7 +18,7 @@ import duckdb
 import pytest
 
 from python_jobs.config import PROJECT_ROOT, Settings
-from python_jobs.dbt_runner import RUN_VARS_ENV, _manifest_cache, run_dbt
+from python_jobs.dbt_runner import RUN_VARS, RUN_VARS_ENV, _manifest_cache, run_dbt
 from tests.python.conftest import make_settings
 
 SEED = ["seed", "--select", "teams"]   # one seed: fast, no raw data needed
@@ -109,4 +110,18 @@ def test_kept_manifest_follows_edits_to_the_project(tmp_path: Path) -> None:
     run_dbt(["seed", "--select", "speed_probe"], settings)
     with duckdb.connect(str(settings.database_path), read_only=True) as con:
         assert con.execute("select count(*) from reference.speed_probe").fetchone()[0] == 2
+
+
+def test_every_run_value_is_read_through_run_var() -> None:
+    """A model or macro reading a run value with var() would get the project default in a
+    pipeline run (the values are no longer --vars): every read goes through run_var()."""
+    pattern = re.compile(r"""\bvar\(\s*['"](""" + "|".join(sorted(RUN_VARS)) + r""")['"]""")
+    offenders = [f"{path.relative_to(PROJECT_ROOT)}:{n}: {line.strip()}"
+                 for folder in ("models", "macros", "tests", "snapshots", "analyses")
+                 for path in sorted((PROJECT_ROOT / folder).rglob("*.sql"))
+                 if path.name != "run_var.sql"
+                 for n, line in enumerate(path.read_text().splitlines(), 1) if pattern.search(line)]
+    assert offenders == []
+    # and the pattern does find such a read (the check can fail)
+    assert pattern.search("{{ var('run_date', none) }}") and pattern.search('var("correlation_id")')
 

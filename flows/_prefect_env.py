@@ -8,7 +8,8 @@ long-running ``prefect server start`` (or Prefect Cloud) keeps it.
   to the warehouse, not in ``~/.prefect``);
 - analytics/telemetry off (``PREFECT_SERVER_ANALYTICS_ENABLED=false``, ``DO_NOT_TRACK=1``);
 - ``PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS=120``: the temporary server takes 11-20 s
-  to start on a small machine, beyond Prefect's 20 s default when the machine is busy.
+  to start on a small machine, beyond Prefect's 20 s default when the machine is busy;
+- ``PREFECT_RUNNER_POLL_FREQUENCY=1``: ``flows.serve`` starts a new run within a second.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 from python_jobs.config import get_settings
 
 EPHEMERAL_STARTUP_TIMEOUT_SECONDS = "120"
+RUNNER_POLL_SECONDS = "1"
 
 
 def prefect_env(warehouse_dir: Path) -> dict[str, str]:
@@ -31,6 +33,9 @@ def prefect_env(warehouse_dir: Path) -> dict[str, str]:
         "PREFECT_LOGGING_LEVEL": "INFO",
         # the library's stdlib loggers (python_jobs.pipeline, ...) show up in the flow run logs
         "PREFECT_LOGGING_EXTRA_LOGGERS": "python_jobs",
+        # a served deployment (flows.serve) picks up a new flow run within this many seconds
+        # (Prefect's default is 10: an on-demand run waited up to 10 s before it started)
+        "PREFECT_RUNNER_POLL_FREQUENCY": RUNNER_POLL_SECONDS,
     }
 
 

@@ -4,8 +4,8 @@
     box score. Upcoming (unplayed, not final) games get rows from this date up to
     upcoming_horizon_days later. -#}
 {% macro features_reference_date() -%}
-    {%- if var('run_date', none) -%}
-        cast('{{ var("run_date") }}' as date)
+    {%- if run_var('run_date', none) -%}
+        cast('{{ run_var("run_date") }}' as date)
     {%- else -%}
         (
             select cast({{ dbt.dateadd('day', 1, 'max(reference_games.game_date)') }} as date)
@@ -20,7 +20,7 @@
     box scores (a later date was run first, or concurrently): same players, same values, no
     labels. Without run_date (full builds, backfills of history) the flag is unchanged. -#}
 {% macro known_as_of_run_date(flag, game_date) -%}
-    {%- if var('run_date', none) -%}
+    {%- if run_var('run_date', none) -%}
         ({{ flag }} and {{ game_date }} < {{ features_reference_date() }})
     {%- else -%}
         {{ flag }}

@@ -4,7 +4,7 @@
     with a consensus line on those dates). `consensus_lines` and `predictions` name CTEs of the
     calling model. -#}
 {% macro coverage_lined_players(consensus_lines, predictions) -%}
-    {%- set run_date = var('run_date', none) -%}
+    {%- set run_date = run_var('run_date', none) -%}
 evaluated_dates as (
     select distinct game_date from {{ predictions }}
     {%- if run_date %}

@@ -15,10 +15,10 @@
         ) }}
         {{ return('') }}
     {%- endif -%}
-    {%- set run_id = var('pipeline_run_id', none) or invocation_id -%}
-    {%- set correlation_id = var('correlation_id', 'manual') -%}
-    {%- set flow = var('pipeline_flow', none) or 'dbt' -%}
-    {%- set run_date = var('run_date', none) -%}
+    {%- set run_id = run_var('pipeline_run_id', none) or invocation_id -%}
+    {%- set correlation_id = run_var('correlation_id', 'manual') -%}
+    {%- set flow = run_var('pipeline_flow', none) or 'dbt' -%}
+    {%- set run_date = run_var('run_date', none) -%}
     {%- set phase_tags = ['phase2', 'phase3', 'phase4', 'phase5', 'phase6', 'monitoring'] -%}
     {%- set rows = [] -%}
     {%- for res in results -%}
@@ -33,7 +33,8 @@
         {%- endfor -%}
         {%- set is_source_test = node.resource_type == 'test' and (node.sources | length) > 0 -%}
         {%- set is_gate = node.resource_type == 'source' or is_source_test -%}
-        {%- set phase_name = phase.value or ('gate' if is_gate else none) or var('pipeline_phase', none) or 'dbt' -%}
+        {%- set phase_name = phase.value or ('gate' if is_gate else none)
+            or run_var('pipeline_phase', none) or 'dbt' -%}
         {%- set starts = res.timing | map(attribute='started_at') | reject('none') | list -%}
         {%- set ends = res.timing | map(attribute='completed_at') | reject('none') | list -%}
         {%- set status = (res.status | string | lower) -%}

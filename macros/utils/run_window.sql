@@ -6,7 +6,7 @@
     {#- First game date (ISO text) of the run's window: var run_date minus var
         incremental_window_days, or var features_rebuild_from when that is earlier (late
         corrections). none = no window (run_date null, or --full-refresh): everything. -#}
-    {%- set run_date = var('run_date', none) -%}
+    {%- set run_date = run_var('run_date', none) -%}
     {%- if not run_date or flags.FULL_REFRESH -%}
         {{ return(none) }}
     {%- endif -%}

@@ -3,7 +3,7 @@
 -- counts as predicted when EVERY system that scored the date has a consensus_main prediction for
 -- him (coverage is as good as the weakest system). Dates: those with predictions, plus var
 -- run_date (so a run that scored nothing still gets a row and fails its SLO). SLO: var coverage_slo.
-{%- set run_date = var('run_date', none) %}
+{%- set run_date = run_var('run_date', none) %}
 with
 
 consensus_lines as (
@@ -97,10 +97,10 @@ final as (
         n_players_rejected,
         -- numerics
         cast(n_players_predicted as double) / nullif(n_players_with_line, 0) as coverage_rate,
-        cast({{ var('coverage_slo', 0.95) }} as double) as coverage_slo,
+        cast({{ run_var('coverage_slo', 0.95) }} as double) as coverage_slo,
         -- flags
         n_players_with_line = 0
-        or cast(n_players_predicted as double) / n_players_with_line >= {{ var('coverage_slo', 0.95) }}
+        or cast(n_players_predicted as double) / n_players_with_line >= {{ run_var('coverage_slo', 0.95) }}
             as meets_slo,
         {% if run_date %}game_date = cast('{{ run_date }}' as date){% else %}false{% endif %} as is_run_date
     from per_date

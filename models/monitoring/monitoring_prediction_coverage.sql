@@ -74,10 +74,10 @@ final as (
         cast(n_players_with_line as {{ dbt.type_bigint() }}) as n_players_with_line,
         cast(n_players_predicted as {{ dbt.type_bigint() }}) as n_players_predicted,
         cast(n_players_predicted as {{ dbt.type_float() }}) / nullif(n_players_with_line, 0) as coverage_rate,
-        {{ var('coverage_slo', 0.95) }} as coverage_slo,
+        {{ run_var('coverage_slo', 0.95) }} as coverage_slo,
         -- flags
         coalesce(cast(n_players_predicted as {{ dbt.type_float() }}) / nullif(n_players_with_line, 0), 0)
-        >= {{ var('coverage_slo', 0.95) }} as meets_slo
+        >= {{ run_var('coverage_slo', 0.95) }} as meets_slo
     from per_system
 )
 

@@ -31,7 +31,7 @@ final as (
         -- late only when observed: a source ready at the first check may have come any time before
         (arrived_at is null or arrived_at > first_checked_at)
         and {{ dbt.datediff("expected_at", "coalesce(arrived_at, recorded_at)", "minute") }}
-        > {{ var('late_alert_minutes', 240) }} as is_late,
+        > {{ run_var('late_alert_minutes', 240) }} as is_late,
         -- numerics
         {{ dbt.datediff("expected_at", "coalesce(arrived_at, recorded_at)", "minute") }} as minutes_after_expected,
         tier,

@@ -33,7 +33,7 @@
     'team_game_context': 'team_context',
     'player_context_features': 'context_features',
 } -%}
-{%- set stale_sources = var('stale_sources', []) -%}
+{%- set stale_sources = run_var('stale_sources', []) -%}
 {%- set missing_expressions = [] -%}
 {%- for feature in features -%}
     {%- do missing_expressions.append(

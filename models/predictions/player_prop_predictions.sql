@@ -47,8 +47,8 @@ selected as (
     {% endif %}
     where
         1 = 1
-        {% if var('run_date') %}
-            and scores.game_date = cast('{{ var("run_date") }}' as date)
+        {% if run_var('run_date') %}
+            and scores.game_date = cast('{{ run_var("run_date") }}' as date)
         {% endif %}
         {% if is_incremental() %}
             and (existing.scored_at is null or scores.scored_at > existing.scored_at)

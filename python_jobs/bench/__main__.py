@@ -24,7 +24,7 @@ from pathlib import Path
 import python_jobs.bench as bench_pkg
 from python_jobs.config import PROJECT_ROOT, Settings
 
-ORDER = ["build", "ingest", "features", "ml", "ops", "report"]
+ORDER = ["build", "ingest", "features", "ml", "ops", "day", "report"]
 
 
 def _peak_rss_mib() -> float:
@@ -70,8 +70,12 @@ def main() -> int:
         figures["peak_rss_mib_so_far"] = _peak_rss_mib()
         results["modules"][name] = figures
         print(f"[bench] {name}: {json.dumps(figures, default=str)[:2000]}", flush=True)
-    results["peak_rss_mib"] = _peak_rss_mib()
     out = Path(args.output)
+    # merge: the modules not run this time keep their last figures (``--only`` reruns a few)
+    previous = json.loads(out.read_text()).get("modules", {}) if out.exists() else {}
+    results["modules"] = {**previous, **results["modules"]}
+    results["peak_rss_mib"] = max([_peak_rss_mib()] + [m.get("peak_rss_mib_so_far", 0) for m in results["modules"].values()
+                                                      if isinstance(m, dict)])
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2, default=str) + "\n")
     print(f"[bench] wrote {out}")

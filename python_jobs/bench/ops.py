@@ -7,14 +7,13 @@
 - ``noop_*``: orchestration alone, one game date with 11 no-op steps, each in a fresh process:
   bare ``run_day`` vs the same steps inside a Prefect flow in ephemeral mode (temporary server
   start included), plus the per-step overhead of a Prefect task once the server is up.
-- ``day_*``: one replayed game date (2025-03-19, one season of history) end to end:
-  ``nba-props run-day`` vs ``python -m flows.daily`` on two copies of the same warehouse.
+
+One whole game date (``nba-props run-day`` and the served Prefect deployment) is ``bench/day.py``.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -135,30 +134,10 @@ def noop_costs(settings: Settings) -> dict[str, float]:
     }
 
 
-def day_costs(settings: Settings) -> dict[str, float | str]:
-    from python_jobs.ingest import ingest_history
-
-    base = _sub(settings, "day_base")
-    ingest = _timed(ingest_history, base, seasons=["2024-25"], until=DAY - timedelta(days=1))
-    cli, flow = _sub(settings, "day_cli"), _sub(settings, "day_prefect")
-    for target in (cli, flow):
-        shutil.copyfile(base.database_path, target.database_path)
-    cli_seconds = _run_process([sys.executable, "-m", "python_jobs.cli", "run-day", "--date", DAY.isoformat()], cli)
-    flow_seconds = _run_process([sys.executable, "-m", "flows.daily", "--date", DAY.isoformat()], flow)
-    return {
-        "day_ingest_one_season_seconds": round(ingest, 3),
-        "day_cli_run_day_seconds": round(cli_seconds, 3),
-        "day_prefect_daily_flow_seconds": round(flow_seconds, 3),
-        "day_prefect_overhead_seconds": round(flow_seconds - cli_seconds, 3),
-        "day_prefect_overhead_share": round((flow_seconds - cli_seconds) / cli_seconds, 3),
-    }
-
-
 def run(settings: Settings) -> dict[str, float | int | str]:
     figures: dict[str, float | int | str] = {}
     figures.update(dbt_costs(settings))
     figures.update(noop_costs(settings))
-    figures.update(day_costs(settings))
     return figures
 
 

@@ -16,7 +16,7 @@ def register(app: typer.Typer) -> None:
     def dbt(ctx: typer.Context) -> None:
         """Run any dbt command against the configured warehouse, e.g. `nba-props dbt build --selector phase2`."""
         try:
-            run_dbt(list(ctx.args), get_settings())
+            run_dbt(list(ctx.args), get_settings(), write_json=True)
         except DbtError as exc:
             typer.secho(str(exc), fg="red", err=True)
             raise typer.Exit(1) from exc

@@ -89,14 +89,14 @@ def _prepare(settings: Settings) -> dict[str, float]:
 
 def _run_day_steps(settings: Settings, flow: str = "daily") -> dict[str, float]:
     """The step seconds of the latest run of D (raw.pipeline_execution_log rows of node_type step)."""
-    import duckdb
+    from python_jobs.warehouse.connection import connect
 
-    with duckdb.connect(str(settings.database_path), read_only=True) as con:
-        rows = con.execute(
+    with connect(settings, read_only=True) as con:
+        rows = con.fetchall(
             "select node, epoch(finished_at - started_at) from raw.pipeline_execution_log"
             " where node_type = 'step' and game_date = ? and flow = ? and run_id = ("
             "   select run_id from raw.pipeline_runs where game_date = ? and flow = ? order by started_at desc limit 1)"
-            " order by started_at", [DAY, flow, DAY, flow]).fetchall()
+            " order by started_at", [DAY, flow, DAY, flow])
     return {node: round(float(seconds), 2) for node, seconds in rows}
 
 

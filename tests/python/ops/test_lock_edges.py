@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -85,8 +86,12 @@ def _hold_guard(settings, *, open_duckdb: bool = False) -> subprocess.Popen:
     return proc
 
 
+_INFO_LOG = re.compile(r"^\[[0-9/: ]+\]\s+(DEBUG|INFO)\s")
+
+
 def _one_line(text: str) -> str:
-    lines = [ln for ln in text.strip().splitlines() if ln.strip()]
+    """The one line the user is told, among the info log records that also go to stderr."""
+    lines = [ln for ln in text.strip().splitlines() if ln.strip() and not _INFO_LOG.match(ln)]
     assert "Traceback" not in text and len(lines) == 1, text
     return lines[0]
 

@@ -167,3 +167,34 @@
     {%- endif -%}
     {{ return(ddl | join('\n')) }}
 {%- endmacro %}
+
+
+{% macro add_missing_raw_columns() -%}
+    {#- Upgrade path for a warehouse created by an older release: every column of the source YAML
+        that an existing raw table lacks is added (nullable: old rows have no value). Opt-in, run by
+        `nba-props dbt run-operation add_missing_raw_columns` after an upgrade; on-run-start stays
+        cheap (it only creates missing tables). One column listing per existing table. -#}
+    {%- if not execute -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set added = [] -%}
+    {%- for node in nba_props.raw_layer_tables() -%}
+        {%- set relation = adapter.get_relation(
+            database=node.database, schema=node.schema, identifier=node.identifier
+        ) -%}
+        {%- if relation is not none -%}
+            {%- set existing = adapter.get_columns_in_relation(relation) | map(attribute='name') | map('lower') | list -%}
+            {%- for column in node.columns.values() if column.name | lower not in existing -%}
+                {%- call statement('add_raw_column', fetch_result=False, auto_begin=True) -%}
+                    alter table {{ relation }} add column {{ adapter.quote(column.name) }} {{ nba_props.raw_column_type(column.data_type) }}
+                {%- endcall -%}
+                {%- do added.append(node.identifier ~ '.' ~ column.name) -%}
+            {%- endfor -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if added and adapter.type() != 'bigquery' -%}
+        {%- do adapter.commit() -%}
+    {%- endif -%}
+    {{ log("nba_props: added raw columns: " ~ (added | join(', ') if added else 'none'), info=true) }}
+    {{ return('') }}
+{%- endmacro %}

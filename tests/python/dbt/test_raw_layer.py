@@ -160,3 +160,28 @@ def test_connect_creates_the_layer_before_opening_a_fresh_warehouse(created_raw_
         assert not settings.database_path.exists()
         with connect(settings) as con:
             assert con.fetchall(query) == created, name
+
+
+def test_an_upgraded_warehouse_gets_the_columns_it_lacks(created_raw_layer: Path, tmp_path: Path) -> None:
+    """A warehouse from an older release (raw.prediction_scores without the feature snapshot
+    columns) gets exactly the missing columns back, with their types; a second run adds nothing."""
+    import shutil
+
+    from python_jobs.dbt_runner import run_dbt
+
+    settings = make_settings(tmp_path / "old")
+    shutil.copyfile(created_raw_layer, settings.database_path)
+    columns_sql = ("select column_name, data_type from information_schema.columns where table_schema = 'raw' "
+                   "and table_name = 'prediction_scores' order by ordinal_position")
+    with duckdb.connect(str(settings.database_path)) as con:
+        full = con.execute(columns_sql).fetchall()
+        con.execute("alter table raw.prediction_scores drop column feature_values_json")
+        con.execute("alter table raw.prediction_scores drop column feature_values_hash")
+    run_dbt(["run-operation", "add_missing_raw_columns"], settings)
+    with duckdb.connect(str(settings.database_path), read_only=True) as con:
+        after = con.execute(columns_sql).fetchall()
+    assert sorted(after) == sorted(full)
+    assert {"feature_values_json", "feature_values_hash"} <= {c for c, _ in after}
+    run_dbt(["run-operation", "add_missing_raw_columns"], settings)
+    log = (settings.warehouse_dir / "logs" / "dbt.log").read_text()
+    assert "added raw columns: none" in log.split("Running with dbt")[-1]

@@ -440,7 +440,8 @@ def graded_frame(wh: Warehouse, report_date: date) -> tuple[pd.DataFrame | None,
         return None, [f"`grading.prediction_accuracy` lacks the columns {', '.join(absent)}: cannot show the "
                       "graded history."]
     result_col = wh.first_column("accuracy", RESULT_CANDIDATES)
-    wanted = [*needed, "player_id", "over_price", "under_price", "lean_result", "profit_units", "grade_status"]
+    wanted = [*needed, "player_id", "over_price", "under_price", "lean_side", "lean_result", "profit_units",
+              "grade_status"]
     where = "game_date <= ? and game_date >= ?"
     if wh.has_columns("accuracy", "grade_status"):
         where += " and grade_status in ('graded', 'void')"
@@ -449,7 +450,7 @@ def graded_frame(wh: Warehouse, report_date: date) -> tuple[pd.DataFrame | None,
     df = wh.select("accuracy", [*wanted, *([result_col] if result_col else [])], where=where,
                    params=[report_date, report_date - timedelta(days=PERFORMANCE_WINDOW_DAYS)],
                    order_by="game_date")
-    for optional in ("lean_result", "profit_units"):
+    for optional in ("lean_side", "lean_result", "profit_units"):
         if optional not in wh.columns("accuracy"):
             df = df.drop(columns=[optional])
     notes: list[str] = []

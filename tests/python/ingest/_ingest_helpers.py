@@ -102,3 +102,18 @@ def read_body_of(settings: Settings, payload_id: str) -> bytes | None:
 
 def dumps(obj: Any) -> bytes:
     return orjson.dumps(obj)
+
+
+def landed_event_odds(settings: Settings, min_books: int = 3) -> tuple[str, dict, dict]:
+    """The latest real landed event-odds snapshot with at least ``min_books`` books:
+    (payload_id, request params, body), params and body parsed from their JSON."""
+    from python_jobs.landing import read_body
+
+    with connect(settings) as con:
+        payload_id, params = con.fetchone(
+            "select p.payload_id, p.params_json from raw.landed_payloads p where p.endpoint = 'event_odds' "
+            "and p.duplicate_of_payload_id is null and (select count(distinct r.bookmaker_key) from "
+            "raw.odds_player_props r where r.payload_id = p.payload_id) >= ? "
+            "order by p.scraped_at desc, p.payload_id limit 1", [min_books])
+        body = read_body(con, payload_id)
+    return payload_id, json.loads(params), json.loads(body)

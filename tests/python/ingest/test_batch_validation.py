@@ -19,7 +19,13 @@ from python_jobs.config import Settings
 from python_jobs.warehouse.connection import connect
 from tests.python.conftest import copy_warehouse, make_settings
 from tests.python.features.conftest import ingest_and_build
-from tests.python.ingest._ingest_helpers import close_connections, dumps, land_one, replay_game_log
+from tests.python.ingest._ingest_helpers import (
+    close_connections,
+    dumps,
+    land_one,
+    landed_event_odds,
+    replay_game_log,
+)
 
 DAY = date(2025, 3, 10)
 GL_PARAMS = {"Season": "2024-25", "SeasonType": "Regular Season", "PlayerOrTeam": "P",
@@ -108,20 +114,12 @@ def test_a_line_far_from_the_other_books_is_quarantined(base: Settings, tmp_path
     """The 14.5 -> 0.25 case: a later snapshot of a real event in which one book's two-sided line for
     one player is 0.25. That record is quarantined; the consensus lines do not move."""
     from python_jobs.dbt_runner import run_dbt
-    from python_jobs.landing import read_body
 
     settings = copy_warehouse(base, tmp_path / "implausible")
-    with connect(settings) as con:
-        payload_id, params = con.fetchone(
-            "select p.payload_id, p.params_json from raw.landed_payloads p where p.endpoint = 'event_odds' "
-            "and p.duplicate_of_payload_id is null and (select count(distinct r.bookmaker_key) from "
-            "raw.odds_player_props r where r.payload_id = p.payload_id) >= 3 "
-            "order by p.scraped_at desc, p.payload_id limit 1")
-        body = read_body(con, payload_id)
+    _, params, event = landed_event_odds(settings, min_books=3)
     run_dbt(["run", "--select", "tag:phase2", "player_prop_lines_resolved", "team_game_context",
              "player_consensus_lines", "+player_consensus_lines"], settings)
     before = _query(settings, CONSENSUS)
-    event = json.loads(body)
     inner = event.get("data", event)
     outcomes = inner["bookmakers"][0]["markets"][0]["outcomes"]
     player = outcomes[0]["description"]
@@ -133,7 +131,7 @@ def test_a_line_far_from_the_other_books_is_quarantined(base: Settings, tmp_path
     assert "timestamp" in event
     later = datetime.fromisoformat(event["timestamp"].replace("Z", "+00:00")) + timedelta(minutes=5)
     event["timestamp"] = later.strftime("%Y-%m-%dT%H:%M:%SZ")
-    result, quarantined, valid = land_one(settings, "odds_api", "event_odds", json.loads(params), dumps(event))
+    result, quarantined, valid = land_one(settings, "odds_api", "event_odds", params, dumps(event))
     close_connections()
     assert [code for _, _, code in quarantined if code == "implausible_line"] == ["implausible_line"]
     assert valid > 0

@@ -13,7 +13,13 @@ import duckdb
 from python_jobs.config import Settings
 from python_jobs.warehouse.connection import connect
 from tests.python.conftest import copy_warehouse
-from tests.python.ingest._ingest_helpers import close_connections, dumps, land_one, replay_game_log
+from tests.python.ingest._ingest_helpers import (
+    close_connections,
+    dumps,
+    land_one,
+    landed_event_odds,
+    replay_game_log,
+)
 from tests.python.ops.test_retract import DAY, GL_PARAMS, base  # noqa: F401 - the shared fixture
 
 MODEL = ["run", "--select", "monitoring_data_corrections"]
@@ -75,22 +81,6 @@ def test_the_data_health_page_lists_corrections(base: Settings, tmp_path: Path) 
     assert "No landed box-score value or prop line was changed by a later payload." in pages
 
 
-def _landed_event_odds(settings: Settings) -> tuple[str, dict, dict]:
-    """A real landed event-odds snapshot with at least three books: (payload_id, params, body)."""
-    import json
-
-    from python_jobs.landing import read_body
-
-    with connect(settings) as con:
-        payload_id, params = con.fetchone(
-            "select p.payload_id, p.params_json from raw.landed_payloads p where p.endpoint = 'event_odds' "
-            "and p.duplicate_of_payload_id is null and (select count(distinct r.bookmaker_key) from "
-            "raw.odds_player_props r where r.payload_id = p.payload_id) >= 3 "
-            "order by p.scraped_at desc, p.payload_id limit 1")
-        body = read_body(con, payload_id)
-    return payload_id, json.loads(params), json.loads(body)
-
-
 def _single_pair(books: list[dict]) -> tuple[dict, str, list[dict]]:
     """The first (book, player) whose ladder is exactly one Over/Under pair (so it is the main line)."""
     for book in books:
@@ -114,7 +104,7 @@ def test_a_restated_snapshot_changing_a_main_line_is_recorded_and_alerted(base: 
     from python_jobs.ops.retract import retract_payload
 
     settings = copy_warehouse(base, tmp_path / "lines")
-    original_payload, params, event = _landed_event_odds(settings)
+    original_payload, params, event = landed_event_odds(settings)
     inner = event.get("data", event)
     book, player, pair = _single_pair(inner["bookmakers"])
     old_line = pair[0]["point"]

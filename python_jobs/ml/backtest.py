@@ -144,6 +144,8 @@ def walk_forward(labelled: pd.DataFrame, test_rows: pd.DataFrame, lines: pd.Data
             "training_window": window, "fit_seconds": round(time.perf_counter() - started, 2),
             "validation_mae": {sid: round(r.validation_mae, 3) for sid, r in fitted.items()},
             "calibration": {sid: r.calibrator.to_dict() for sid, r in fitted.items()},
+            "correction_weights": {sid: r.hyperparameters["stack"] for sid, r in fitted.items()
+                                   if "stack" in r.hyperparameters},
         })
         log.info("backtest anchor %s: %d dates, validation MAE %s", anchor, len(anchor_dates),
                  anchor_log[-1]["validation_mae"])

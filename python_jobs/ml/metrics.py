@@ -5,7 +5,9 @@
   (macros/grading/grading_rules.sql). tests/python/ml/test_one_rule.py checks both against an
   independent oracle on a grid.
 - ``win_profit``: the profit of a winning 1-unit stake at American odds.
-- ``PlattCalibrator``: the calibration of P(over) (docs/ml.md "Calibrated probabilities").
+- ``MarketCalibrator``: the calibration of P(over), a stacking of the no-vig market and the
+  system's raw P(over) shrunk toward the market (docs/ml.md "Calibrated probabilities").
+- ``shrunk_stack_weight``: the weight of an out-of-sample correction (market_residual_v1).
 - ``over_outcome``: the outcome P(over) is fitted and scored against (pushes left out), for the
   calibrator's fit (training) and the backtest's Brier/log loss.
 - ``brier``, ``log_loss``, ``reliability``, ``expected_calibration_error``: probability scores;
@@ -63,65 +65,139 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.asarray(x, dtype="float64")))
 
 
-@dataclass(frozen=True)
-class PlattCalibrator:
-    """P_cal = sigmoid(a + b * logit(p_raw)), fitted by penalised maximum likelihood.
+FISHER_WEIGHT_AT_HALF = 0.25  # p (1 - p) at p = 0.5: one row's information per unit of x^2
 
-    The penalty is a prior at the identity (a = 0, b = 1) worth ``prior_rows`` observations
-    (``prior_rows / 2 * (a^2 + (b - 1)^2)``), so with few rows the calibrator stays near the raw
-    probability and with many it follows the data. ``n`` rows were used; ``fitted_through`` is the
-    last game date among them (always before the dates the calibrator scores)."""
+
+@dataclass(frozen=True)
+class MarketCalibrator:
+    """Calibrated P(over) = sigmoid(a + b_market * logit(p_market) + b_model * logit(p_raw)).
+
+    A stacking of two probability sources, the no-vig market's P(over) and the system's raw P(over),
+    fitted by penalised maximum likelihood on held-out lined rows dated before the model's cutoff.
+    The prior is the market (a = 0, b_market = 1, b_model = 0) and weighs ``prior_rows`` rows
+    (a Zellner-type penalty: ``prior_rows`` x one row's information at p = 0.5 for each coefficient,
+    so "rows" mean the same whatever the spread of the inputs). Both source weights are kept >= 0.
+    With fewer than ``min_rows`` decided rows there is no evidence: the calibrator *is* the market
+    (``version`` 'market'). A missing market probability counts as 0.5 (logit 0).
+
+    A model saved with the former Platt calibrator (method 'platt': sigmoid(a + b logit(p_raw)))
+    loads as b_market = 0, b_model = b.
+    """
 
     a: float = 0.0
-    b: float = 1.0
+    b_market: float = 1.0
+    b_model: float = 0.0
     n: int = 0
     prior_rows: float = 0.0
+    min_rows: int = 0
     fitted_through: str | None = None
+    method: str = "market_stack"
 
     @property
     def version(self) -> str:
         if self.n == 0:
-            return "identity"
-        payload = json.dumps([round(self.a, 6), round(self.b, 6), self.n, self.fitted_through])
-        return f"platt-{hashlib.sha256(payload.encode()).hexdigest()[:10]}"
+            return "market" if self.method == "market_stack" else "identity"
+        payload = json.dumps([self.method, round(self.a, 6), round(self.b_market, 6), round(self.b_model, 6),
+                              self.n, self.fitted_through])
+        prefix = "stack" if self.method == "market_stack" else "platt"
+        return f"{prefix}-{hashlib.sha256(payload.encode()).hexdigest()[:10]}"
 
-    def apply(self, p_raw: np.ndarray) -> np.ndarray:
-        return sigmoid(self.a + self.b * logit(p_raw))
+    def apply(self, p_raw: np.ndarray, p_market: np.ndarray | None = None) -> np.ndarray:
+        raw = logit(p_raw)
+        market = np.zeros_like(raw) if p_market is None else logit(np.nan_to_num(
+            np.asarray(p_market, dtype="float64"), nan=0.5))
+        if self.method == "platt":
+            return sigmoid(self.a + self.b_model * raw)
+        return sigmoid(self.a + self.b_market * market + self.b_model * raw)
 
     def to_dict(self) -> dict:
-        return {**asdict(self), "method": "platt", "version": self.version}
+        return {**asdict(self), "version": self.version}
 
     @classmethod
-    def from_dict(cls, data: dict | None) -> PlattCalibrator:
+    def from_dict(cls, data: dict | None) -> MarketCalibrator:
         if not data:
             return cls()
-        return cls(a=float(data["a"]), b=float(data["b"]), n=int(data["n"]),
-                   prior_rows=float(data.get("prior_rows", 0.0)), fitted_through=data.get("fitted_through"))
+        if data.get("method") == "platt":  # a model saved before issue #12's stacking
+            return cls(a=float(data["a"]), b_market=0.0, b_model=float(data["b"]), n=int(data["n"]),
+                       prior_rows=float(data.get("prior_rows", 0.0)), fitted_through=data.get("fitted_through"),
+                       method="platt")
+        return cls(a=float(data["a"]), b_market=float(data["b_market"]), b_model=float(data["b_model"]),
+                   n=int(data["n"]), prior_rows=float(data.get("prior_rows", 0.0)),
+                   min_rows=int(data.get("min_rows", 0)), fitted_through=data.get("fitted_through"))
 
     @classmethod
-    def fit(cls, p_raw: np.ndarray, outcome: np.ndarray, prior_rows: float,
-            fitted_through: str | None = None, iterations: int = 50) -> PlattCalibrator:
-        """Newton's method on the penalised log likelihood (convex: converges from the identity)."""
-        x = logit(p_raw)
+    def fit(cls, p_raw: np.ndarray, p_market: np.ndarray, outcome: np.ndarray, prior_rows: float,
+            min_rows: int, fitted_through: str | None = None) -> MarketCalibrator:
+        """Penalised logistic regression of the outcome on [1, logit(market), logit(raw)], prior at
+        the market; a source weight that comes out negative is fixed at 0 and the rest refit."""
+        x_model = logit(p_raw)
+        x_market = logit(np.nan_to_num(np.asarray(p_market, dtype="float64"), nan=0.5))
         y = np.asarray(outcome, dtype="float64")
-        ok = ~np.isnan(x) & ~np.isnan(y)
-        x, y = x[ok], y[ok]
-        if len(x) == 0:
-            return cls(prior_rows=prior_rows)
+        ok = ~np.isnan(x_model) & ~np.isnan(y)
+        x_model, x_market, y = x_model[ok], x_market[ok], y[ok]
         lam = float(prior_rows)
-        theta = np.array([0.0, 1.0])
-        prior = np.array([0.0, 1.0])
-        design = np.column_stack([np.ones_like(x), x])
-        for _ in range(iterations):
-            p = sigmoid(design @ theta)
-            grad = design.T @ (p - y) + lam * (theta - prior)
-            hess = (design * (p * (1 - p))[:, None]).T @ design + lam * np.eye(2) + 1e-9 * np.eye(2)
-            step = np.linalg.solve(hess, grad)
-            theta = theta - step
-            if np.max(np.abs(step)) < 1e-10:
+        if len(y) < max(1, int(min_rows)):
+            return cls(prior_rows=lam, min_rows=int(min_rows))
+        design = np.column_stack([np.ones_like(y), x_market, x_model])
+        prior = np.array([0.0, 1.0, 0.0])
+        free = [0, 1, 2]
+        while True:  # at most three fits: each pass fixes at least one source weight at 0
+            theta = _penalised_logistic(design, y, prior, lam, free)
+            negative = [j for j in free if j > 0 and theta[j] < 0]
+            if not negative:
                 break
-        return cls(a=float(theta[0]), b=float(theta[1]), n=int(len(x)), prior_rows=lam,
-                   fitted_through=fitted_through)
+            free = [j for j in free if j not in negative]
+        return cls(a=float(theta[0]), b_market=float(theta[1]), b_model=float(theta[2]), n=int(len(y)),
+                   prior_rows=lam, min_rows=int(min_rows), fitted_through=fitted_through)
+
+
+def _penalised_logistic(design: np.ndarray, y: np.ndarray, prior: np.ndarray, lam: float, free: list[int],
+                        iterations: int = 50) -> np.ndarray:
+    """Newton's method on the log likelihood + lam/2 (theta - prior)' P (theta - prior), with the
+    coefficients outside ``free`` fixed at 0; P = diag(0.25 * mean(x_j^2)) (one row's information
+    at p = 0.5), so lam counts rows. Convex: converges from the prior."""
+    cols = np.asarray(free)
+    x = design[:, cols]
+    pri = prior[cols]
+    penalty = lam * FISHER_WEIGHT_AT_HALF * np.diag(np.maximum(np.mean(x**2, axis=0), 1e-12))
+    theta = pri.copy()
+    for _ in range(iterations):
+        p = sigmoid(x @ theta)
+        grad = x.T @ (p - y) + penalty @ (theta - pri)
+        hess = (x * (p * (1 - p))[:, None]).T @ x + penalty + 1e-9 * np.eye(len(cols))
+        step = np.linalg.solve(hess, grad)
+        theta = theta - step
+        if np.max(np.abs(step)) < 1e-10:
+            break
+    out = np.zeros(design.shape[1])
+    out[cols] = theta
+    return out
+
+
+def shrunk_stack_weight(correction: np.ndarray, target: np.ndarray, min_rows: int) -> dict[str, float]:
+    """The weight in [0, 1] of an out-of-sample ``correction`` to a base forecast, for ``target`` =
+    actual - base (both from held-out rows only).
+
+    Least squares w_hat = sum(c r) / sum(c^2) with its standard error se; the weight is shrunk by the
+    signal-to-noise ratio t = w_hat / se: w = clip(w_hat * max(0, 1 - 1/t^2), 0, 1) (positive-part
+    James-Stein), so a correction that does not beat noise by more than one standard error gets 0.
+    Fewer than ``min_rows`` rows, or no correction at all: 0 (the base forecast)."""
+    c = np.asarray(correction, dtype="float64")
+    r = np.asarray(target, dtype="float64")
+    ok = ~np.isnan(c) & ~np.isnan(r)
+    c, r = c[ok], r[ok]
+    n = int(len(c))
+    ss = float(np.sum(c * c))
+    out = {"weight": 0.0, "w_hat": float("nan"), "se": float("nan"), "n": n}
+    if n < max(2, int(min_rows)) or ss <= 0:
+        return out
+    w_hat = float(np.sum(c * r) / ss)
+    resid_var = float(np.sum((r - w_hat * c) ** 2) / (n - 1))
+    se = math.sqrt(resid_var / ss)
+    t2 = (w_hat / se) ** 2 if se > 0 else math.inf
+    shrink = max(0.0, 1.0 - 1.0 / t2) if t2 > 0 else 0.0
+    out.update(weight=float(min(1.0, max(0.0, w_hat * shrink))), w_hat=w_hat, se=se)
+    return out
 
 
 def over_outcome(actual: np.ndarray, line: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

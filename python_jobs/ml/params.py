@@ -36,8 +36,15 @@ class MlParams:
     # market_residual_v1: 'residual' or 'line_feature'; ridge penalty (rows-equivalent)
     market_mode: str = "residual"
     market_ridge: float = 200.0
-    # Platt calibration prior weight (rows-equivalent) at the identity
+    # market_residual_v1's correction weight (stacking on walk-forward held-out lined rows): a date's
+    # held-out prediction needs >= market_stack_min_fit_rows lined rows before it; the weight needs
+    # >= market_stack_min_rows held-out rows, else it is 0 (the market)
+    market_stack_min_fit_rows: int = 200
+    market_stack_min_rows: int = 500
+    # P(over) calibrator (metrics.MarketCalibrator): prior at the no-vig market worth
+    # calibration_prior_rows rows; fewer than calibration_min_rows held-out lined rows = the market
     calibration_prior_rows: float = 200.0
+    calibration_min_rows: int = 200
 
 
 def load_ml_params(home: Path | None = None) -> MlParams:
@@ -62,5 +69,8 @@ def load_ml_params(home: Path | None = None) -> MlParams:
         catboost=dict(get("catboost", {})),
         market_mode=str(get("market_mode", defaults.market_mode)),
         market_ridge=float(get("market_ridge", defaults.market_ridge)),
+        market_stack_min_fit_rows=int(get("market_stack_min_fit_rows", defaults.market_stack_min_fit_rows)),
+        market_stack_min_rows=int(get("market_stack_min_rows", defaults.market_stack_min_rows)),
         calibration_prior_rows=float(get("calibration_prior_rows", defaults.calibration_prior_rows)),
+        calibration_min_rows=int(get("calibration_min_rows", defaults.calibration_min_rows)),
     )

@@ -8,8 +8,9 @@ Definitions (documented in docs/ml.md):
 - The predictive distribution is Normal(predicted_points, prediction_std). With continuity
   correction for whole-number lines: raw P(over) = 1 - Phi((floor(line) + 0.5 - pred) / std), the
   probability of the over given no push (pushes are left out: P(over)/(P(over)+P(under))).
-- ``p_over`` = the model's calibrator applied to raw P(over) (metrics.PlattCalibrator, fitted on
-  lined held-out rows before the model's cutoff); ``calibration_version`` names it.
+- ``p_over`` = the model's calibrator applied to raw P(over) and the row's no-vig market P(over)
+  (metrics.MarketCalibrator: a stacking of both shrunk toward the market, fitted on lined held-out
+  rows before the model's cutoff); ``calibration_version`` names it.
 - ``expected_value`` = p * payout(best price) - (1 - p) for the side the edge points to, at the best
   price among the books offering the consensus line (``best_book``/``best_price``).
 - ``confidence`` = 100 * calibrated probability of the side the edge points to (the recommended
@@ -26,7 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from python_jobs.ml.metrics import PlattCalibrator, expected_value
+from python_jobs.ml.metrics import MarketCalibrator, expected_value
 from python_jobs.ml.params import MlParams
 from python_jobs.ml.systems.base import Model
 
@@ -51,7 +52,7 @@ class LoadedModel:
     residual_std: float
     std_buckets: list[list[float]] = field(default_factory=list)  # [[lo, hi, std], ...]
     trained_through: str | None = None  # last game date (ISO) of the labelled rows the model saw
-    calibrator: PlattCalibrator = field(default_factory=PlattCalibrator)
+    calibrator: MarketCalibrator = field(default_factory=MarketCalibrator)
 
     def std_for(self, predicted: np.ndarray) -> np.ndarray:
         out = np.full(len(predicted), float(self.residual_std))
@@ -138,7 +139,7 @@ def score_frame(rows: pd.DataFrame, models: list[LoadedModel], params: MlParams)
         predicted = np.round(loaded.model.predict(sub), 3)
         std = np.round(loaded.std_for(predicted), 3)
         p_raw = raw_p_over(predicted, std, np.where(has_line, line, 0.0))
-        p_over = np.where(has_line, loaded.calibrator.apply(p_raw), np.nan)
+        p_over = np.where(has_line, loaded.calibrator.apply(p_raw, _column(sub, "no_vig_over_probability")), np.nan)
         rec = recommend(predicted, p_over, line, _column(sub, "best_over_price"), _column(sub, "best_under_price"),
                         params)
         side = rec["side"]

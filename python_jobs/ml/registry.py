@@ -21,7 +21,7 @@ from filelock import FileLock
 
 from python_jobs.errors import PermanentError
 from python_jobs.ml.features import FeatureSpec
-from python_jobs.ml.metrics import PlattCalibrator
+from python_jobs.ml.metrics import MarketCalibrator
 from python_jobs.ml.params import MlParams
 from python_jobs.ml.predict import LoadedModel
 from python_jobs.ml.systems import FitContext, Model, get_system, resolve_order
@@ -126,7 +126,7 @@ class ModelRegistry:
             loaded[sid] = LoadedModel(sid, reg.version, model, float(reg.metadata["residual_std"]),
                                       list(reg.metadata.get("std_buckets") or []),
                                       trained_through=window.get("validation_end") or window.get("train_end"),
-                                      calibrator=PlattCalibrator.from_dict(reg.metadata.get("calibration")))
+                                      calibrator=MarketCalibrator.from_dict(reg.metadata.get("calibration")))
         wanted = set(system_ids) if system_ids else set(loaded)
         return {k: v for k, v in loaded.items() if k in wanted}
 

@@ -8,8 +8,8 @@ pass the same validation as scoring rows. The validation window is chosen by a c
 of days: the latest whole game dates that together hold at least min(``ml_validation_rows``,
 ``ml_validation_max_share`` x rows) labelled rows (at a season start a 21-day window held 34 rows);
 everything earlier is the training window. The validation window measures MAE and the residual
-spread used for ``prediction_std``, and its rows that had a consensus line fit the Platt
-calibrator of P(over) (metrics.PlattCalibrator: only dates before the cutoff); then, by default,
+spread used for ``prediction_std``, and its rows that had a consensus line fit the
+calibrator of P(over) (metrics.MarketCalibrator: only dates before the cutoff); then, by default,
 the model is refit on train+validation with the same hyper-parameters so the most recent games are
 learned too. Labelled rows carry the consensus line and market columns of their date when there
 was one (``attach_history_lines``); systems that ``needs_line`` fit on those rows only.
@@ -29,7 +29,7 @@ import pandas as pd
 
 from python_jobs.config import Settings
 from python_jobs.ml.features import FeatureSpec, load_feature_spec
-from python_jobs.ml.metrics import PlattCalibrator, over_outcome
+from python_jobs.ml.metrics import MarketCalibrator, over_outcome
 from python_jobs.ml.params import MlParams, load_ml_params
 from python_jobs.ml.predict import raw_p_over, residual_spread
 from python_jobs.ml.registry import ModelRegistry
@@ -62,7 +62,7 @@ class FitResult:
     window: dict[str, Any]
     fit_seconds: float
     hyperparameters: dict[str, Any] = field(default_factory=dict)
-    calibrator: PlattCalibrator = field(default_factory=PlattCalibrator)
+    calibrator: MarketCalibrator = field(default_factory=MarketCalibrator)
 
 
 def feature_store_columns(spec: FeatureSpec) -> str:
@@ -111,11 +111,13 @@ def lined(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def fit_calibrator(model: Model, std_source: tuple[float, list[list[float]]], valid: pd.DataFrame,
-                   params: MlParams) -> PlattCalibrator:
-    """Platt calibrator of P(over) on the validation rows that had a line (pushes left out)."""
+                   params: MlParams) -> MarketCalibrator:
+    """Calibrator of P(over) (metrics.MarketCalibrator: the no-vig market and the held-out model's raw
+    P(over) stacked, prior at the market) on the validation rows that had a line (pushes left out);
+    every one of them is dated before the cutoff and unseen by ``model``."""
     rows = lined(valid)
     if rows.empty:
-        return PlattCalibrator(prior_rows=params.calibration_prior_rows)
+        return MarketCalibrator(prior_rows=params.calibration_prior_rows, min_rows=params.calibration_min_rows)
     from python_jobs.ml.predict import LoadedModel
 
     spread = LoadedModel("_", "_", model, std_source[0], std_source[1])
@@ -124,8 +126,10 @@ def fit_calibrator(model: Model, std_source: tuple[float, list[list[float]]], va
     decided, over = over_outcome(rows["actual_points"].astype("float64").to_numpy(), line)
     p_raw = raw_p_over(predicted, spread.std_for(predicted), line)
     through = str(max(pd.to_datetime(rows["game_date"]).dt.date))
-    return PlattCalibrator.fit(p_raw[decided], over[decided],
-                               params.calibration_prior_rows, fitted_through=through)
+    market = pd.to_numeric(rows["no_vig_over_probability"], errors="coerce").to_numpy(dtype="float64") \
+        if "no_vig_over_probability" in rows.columns else np.full(len(rows), np.nan)
+    return MarketCalibrator.fit(p_raw[decided], market[decided], over[decided], params.calibration_prior_rows,
+                                params.calibration_min_rows, fitted_through=through)
 
 
 def fit_systems(labelled: pd.DataFrame, spec: FeatureSpec, params: MlParams, *, threads: int,

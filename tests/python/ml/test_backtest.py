@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date, timedelta
 
 import numpy as np
@@ -186,3 +187,39 @@ def test_progress_follows_every_scored_date_in_order(tmp_path):
              on_date=lambda done, total, d: seen.append((done, total, d)))
     lined = sorted({str(d) for d in lines["game_date"]})  # the oracle: the dates that have lines
     assert seen == [(i, len(lined), d) for i, d in enumerate(lined, start=1)]
+
+
+@pytest.mark.timeout(300)
+def test_the_stacking_and_calibrators_fit_only_on_lines_before_the_anchor(tmp_path):
+    """Lines on every date from the store's 6th day: the market system's correction weight and every
+    P(over) calibrator are fitted on lined held-out rows (checked: evidence was used). The results of
+    the anchor day and later are poisoned (+40) in one warehouse only; every prediction, P(over) and
+    calibration version is identical, and every fit's evidence ends before the anchor."""
+    store = syn.make_store()
+    all_dates = sorted(set(store["game_date"]))
+    lines = syn.make_lines(store, [d for d in all_dates[5:] if d <= LAST])
+    poisoned = store.copy()
+    later = poisoned["game_date"] >= FIRST
+    poisoned.loc[later, "actual_points"] = poisoned.loc[later, "actual_points"] + 40
+    clean_settings, poisoned_settings = make_settings(tmp_path / "clean"), make_settings(tmp_path / "poisoned")
+    build(clean_settings, store, lines)
+    build(poisoned_settings, poisoned, lines)
+    params = replace(syn.PARAMS, validation_rows=400, calibration_min_rows=50, market_stack_min_rows=200,
+                     market_stack_min_fit_rows=100)
+    kwargs = {"retrain_every_days": 30, "spec": syn.SPEC, "params": params, "include_predictions": True}
+    clean = backtest(clean_settings, FIRST, LAST, **kwargs)
+    bad = backtest(poisoned_settings, FIRST, LAST, **kwargs)
+    anchor = clean["anchors"][0]
+    assert anchor["anchor"] == str(FIRST)
+    stack = anchor["correction_weights"]["market_residual_v1"]
+    assert stack["n"] >= 200 and stack["held_out_through"] < str(FIRST)  # evidence used, all before
+    for sid, cal in anchor["calibration"].items():
+        assert cal["n"] >= 50 and cal["version"].startswith("stack-"), sid  # fitted, not the prior
+        assert cal["fitted_through"] < str(FIRST)
+    cols = ["system_id", "game_date", "player_id", "predicted_points", "prediction_std", "p_over", "confidence",
+            "calibration_version", "recommendation"]
+    a = pd.DataFrame(clean["predictions"])[cols].sort_values(cols[:3]).reset_index(drop=True)
+    b = pd.DataFrame(bad["predictions"])[cols].sort_values(cols[:3]).reset_index(drop=True)
+    assert len(a) == 4 * int((lines["game_date"] >= FIRST).sum())
+    pd.testing.assert_frame_equal(a, b)
+    assert bad["anchors"][0]["correction_weights"] == clean["anchors"][0]["correction_weights"]

@@ -98,3 +98,39 @@ def test_scoring_refuses_a_model_that_saw_the_scored_date(synthetic_warehouse):
     train(settings, cutoff=SCORE_DATE, spec=syn.SPEC, params=syn.PARAMS, systems=["rolling_average_v1"])
     assert score_date(settings, SCORE_DATE, spec=syn.SPEC, params=syn.PARAMS, systems=["rolling_average_v1"],
                       build=False).n_predictions == report.n_predictions
+
+
+def test_the_calibration_version_is_stored_with_the_model_version_and_recorded_by_scoring(tmp_settings):
+    """Lines on every date from the store's 6th day up to the scored date: each system's calibrator is
+    fitted (not the market prior), stored in the version's metadata with its version, loaded back
+    with it, and every score of the date records that version; the market system's weighted
+    correction loads back to the same predictions."""
+    from python_jobs.ml.scoring import score_date
+    from python_jobs.warehouse.connection import connect
+
+    store = syn.make_store()
+    dates = sorted(d for d in set(store["game_date"]) if d <= SCORE_DATE)[5:]
+    lines = syn.make_lines(store, dates)
+    with connect(tmp_settings) as con:
+        syn.write_tables(con, store, lines)
+    params = replace(syn.PARAMS, validation_rows=400, calibration_min_rows=50, market_stack_min_rows=200,
+                     market_stack_min_fit_rows=100)
+    report = train(tmp_settings, cutoff=SCORE_DATE, spec=syn.SPEC, params=params)
+    registry = ModelRegistry(tmp_settings.models_dir)
+    loaded = registry.load(None, syn.SPEC, params)
+    stored = {}
+    for sid, info in report.models.items():
+        meta = json.loads((tmp_settings.models_dir / sid / info["version"] / "metadata.json").read_text())
+        assert meta["calibration_version"] == meta["calibration"]["version"] == info["calibration_version"]
+        assert meta["calibration_version"].startswith("stack-") and meta["calibration"]["n"] >= 50, sid
+        assert meta["calibration"]["fitted_through"] < str(SCORE_DATE)
+        assert loaded[sid].calibrator.version == meta["calibration_version"]
+        stored[sid] = (info["version"], meta["calibration_version"])
+    market_meta = json.loads((tmp_settings.models_dir / "market_residual_v1" /
+                              report.models["market_residual_v1"]["version"] / "metadata.json").read_text())
+    assert market_meta["hyperparameters"]["stack"]["n"] >= 200
+    score_date(tmp_settings, SCORE_DATE, spec=syn.SPEC, params=params, build=False)
+    with connect(tmp_settings) as con:
+        rows = con.fetchall("select distinct system_id, model_version, calibration_version "
+                            "from raw.prediction_scores where line_source = 'consensus_main'")
+    assert {r[0]: (r[1], r[2]) for r in rows} == stored

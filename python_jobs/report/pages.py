@@ -493,7 +493,7 @@ def performance_sections(graded: pd.DataFrame, prefix: str, label: str) -> list[
     sections.append(s)
     buckets = stats.by_edge_bucket(graded)
     s = Section(title=f"Results by edge bucket ({label})",
-                intro="Every prediction with a line, taking the side its edge points to (not only the bets).")
+                intro="Every prediction with a line, taking its lean side, the side its P(over) favours (not only the bets).")
     if buckets.empty or buckets["decided"].sum() == 0:
         s.notes.append("No graded predictions with a line yet.")
     else:
@@ -504,7 +504,7 @@ def performance_sections(graded: pd.DataFrame, prefix: str, label: str) -> list[
     sections.append(s)
     cal = stats.calibration(graded)
     s = Section(title=f"Calibration ({label})",
-                intro="Confidence is the model's probability (×100) that the side its edge points to wins.")
+                intro="Confidence is the calibrated probability (×100) that the lean side (the side P(over) favours) wins.")
     if cal.empty:
         s.notes.append("No decided predictions with a line to calibrate yet.")
     else:

@@ -22,12 +22,25 @@
     end
 {%- endmacro %}
 
+{#- The lean side of a prediction, THE rule (the one place it is written): the side its calibrated
+    P(over) favours, OVER when p_over >= 0.5 (a tie leans OVER), UNDER when p_over < 0.5, none
+    without a probability (no line). So the stated confidence (100 x the probability of the lean
+    side) is >= 50 by construction. Scoring (python_jobs/ml/predict.py, through
+    ml.grading.lean_sides) takes the side of every prediction from this macro, the grading below
+    from it too. -#}
+{% macro lean_side(p_over) -%}
+    case
+        when ({{ p_over }}) >= 0.5 then 'OVER'
+        when ({{ p_over }}) < 0.5 then 'UNDER'
+    end
+{%- endmacro %}
+
 {#- The CTEs `grading_sides` and `graded` over the relation or CTE `finished`, which has one row
     per prediction of a finished game with at least grade_status ('graded' / 'void'; anything else
-    counts as not gradable yet), line_points, over_price, under_price, predicted_points, edge,
+    counts as not gradable yet), line_points, over_price, under_price, predicted_points, p_over,
     recommendation and actual_points. `graded` adds:
     - actual_side: OVER / UNDER / PUSH (actual vs line) for graded rows with a line;
-    - lean_side: the side the edge points to (none when edge = 0 or null);
+    - lean_side: macro lean_side of p_over (none without a line);
     - is_bet: recommendation is OVER or UNDER (PASS and NO_LINE are not bets);
     - bet_price: the recorded price of the bet: `best_price` when given and not null, else the
       consensus price of its side; an American price is <= -100 or >= +100, anything between is
@@ -51,8 +64,7 @@ grading_sides as (
             else 'PUSH'
         end as actual_side,
         case
-            when {{ finished }}.edge > 0 then 'OVER'
-            when {{ finished }}.edge < 0 then 'UNDER'
+            when {{ finished }}.line_points is not null then {{ lean_side(finished ~ '.p_over') }}
         end as lean_side,
         coalesce({{ finished }}.recommendation in ('OVER', 'UNDER'), false) as is_bet,
         case

@@ -74,6 +74,7 @@ final as (
         prediction_std,
         edge,
         confidence,
+        p_over,
         recommendation,
         is_bet,
         lean_side,

@@ -1,6 +1,7 @@
 """Phase 6: the grading models (SQL in models/grading) and the one set of grading rules.
 
-The rules (what is a hit, miss, push or void, the lean side, the recorded price, the profit of a
+The rules (what is a hit, miss, push or void, the lean side (the side the calibrated P(over)
+favours, also the side scoring recommends), the recorded price, the profit of a
 bet and the errors against the actual and the line) are written once, as the dbt macro
 ``grade_predictions`` in ``macros/grading/grading_rules.sql``. The daily grading
 (``grading.prediction_accuracy``) uses it inside dbt; the backtest calls ``grade_frame``, which
@@ -15,6 +16,7 @@ from functools import cache
 from pathlib import Path
 
 import jinja2
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -45,6 +47,26 @@ def grading_sql(relation: str, best_price: str | None = None) -> str:
     return f"with {ctes}\nselect * from graded_profit"
 
 
+def lean_side_sql(p_over: str) -> str:
+    """The SQL expression of the lean side of ``p_over`` (macro lean_side, the one rule)."""
+    return str(rules_module().lean_side(p_over)).strip()
+
+
+def lean_sides(p_over: np.ndarray) -> np.ndarray:
+    """The lean side (OVER / UNDER / None) of each calibrated P(over), by the macro lean_side run in
+    an in-memory DuckDB: the side scoring recommends, states the confidence of and prices."""
+    from python_jobs.warehouse.duckdb_engine import DuckDBWarehouse  # compute only: never a file
+
+    values = np.asarray(p_over, dtype="float64")
+    if len(values) == 0:
+        return np.array([], dtype=object)
+    table = pa.table({"_row": np.arange(len(values)), "p_over": pa.array(values, from_pandas=True)})
+    with DuckDBWarehouse(":memory:", threads=1) as wh:  # NaN becomes SQL null (from_pandas)
+        wh.duckdb.register("probabilities", table)
+        rows = wh.fetchall(f"select {lean_side_sql('p_over')} from probabilities order by _row")
+    return np.array([r[0] for r in rows], dtype=object)
+
+
 def wilson_sql(hits: str, n: str, bound: str) -> str:
     """The SQL expression of one Wilson bound (macro wilson_bound), for tests and tools."""
     return str(rules_module().wilson_bound(hits, n, bound)).strip()
@@ -53,12 +75,12 @@ def wilson_sql(hits: str, n: str, bound: str) -> str:
 def grade_frame(frame: pd.DataFrame, *, best_price: str | None = None) -> pd.DataFrame:
     """``frame`` with the columns GRADED_COLUMNS added by the SQL grading rules.
 
-    ``frame`` needs grade_status, line_points, over_price, under_price, predicted_points, edge,
+    ``frame`` needs grade_status, line_points, over_price, under_price, predicted_points, p_over,
     recommendation, actual_points (and ``best_price`` when named). Rows keep their order; columns
     of ``frame`` named like a graded column are replaced."""
     from python_jobs.warehouse.duckdb_engine import DuckDBWarehouse  # compute only: never a file
 
-    needed = ["grade_status", "line_points", "over_price", "under_price", "predicted_points", "edge",
+    needed = ["grade_status", "line_points", "over_price", "under_price", "predicted_points", "p_over",
               "recommendation", "actual_points"] + ([best_price] if best_price else [])
     missing = [c for c in needed if c not in frame.columns]
     if missing:

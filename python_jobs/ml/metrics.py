@@ -248,8 +248,8 @@ def reliability(confidence: np.ndarray, won: np.ndarray, edges: tuple[float, ...
 
 def lean_reliability(confidence: np.ndarray, lean_result: np.ndarray | pd.Series,
                      edges: tuple[float, ...] = CONFIDENCE_EDGES) -> pd.DataFrame:
-    """The calibration table: ``reliability`` of the stated confidence of the side the edge points to
-    over the rows whose ``lean_result`` is hit or miss (pushes, voids and ungraded rows left out)."""
+    """The calibration table: ``reliability`` of the stated confidence of the lean side (the side the
+    calibrated P(over) favours) over the rows whose ``lean_result`` is hit or miss (pushes, voids and ungraded rows left out)."""
     result = pd.Series(np.asarray(lean_result, dtype=object)).astype("string").str.lower()
     decided = result.isin(["hit", "miss"]).to_numpy(dtype=bool)
     conf = np.asarray(confidence, dtype="float64")[decided]

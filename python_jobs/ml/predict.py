@@ -11,12 +11,16 @@ Definitions (documented in docs/ml.md):
 - ``p_over`` = the model's calibrator applied to raw P(over) and the row's no-vig market P(over)
   (metrics.MarketCalibrator: a stacking of both shrunk toward the market, fitted on lined held-out
   rows before the model's cutoff); ``calibration_version`` names it.
-- ``expected_value`` = p * payout(best price) - (1 - p) for the side the edge points to, at the best
-  price among the books offering the consensus line (``best_book``/``best_price``).
-- ``confidence`` = 100 * calibrated probability of the side the edge points to (the recommended
-  side for a bet); 0 without a line.
-- ``recommendation``: NO_LINE exactly when there is no line; OVER/UNDER when the edge points to that
-  side and its expected value >= ``ml_min_ev`` (fixed before any backtest); else PASS.
+- The lean side = the side the calibrated P(over) (as stored, 4 decimals) favours: OVER when
+  p_over >= 0.5, else UNDER. The rule is written once, as the grading macro ``lean_side``
+  (macros/grading/grading_rules.sql), and taken from there (``grading.lean_sides``); it does not
+  look at the edge, so a prediction above the line with P(over) < 0.5 leans UNDER.
+- ``expected_value`` = p * payout(best price) - (1 - p) for the lean side, at its best price among
+  the books offering the consensus line (``best_book``/``best_price``).
+- ``confidence`` = 100 * calibrated probability of the lean side (the recommended side for a bet),
+  so >= 50 with a line; 0 without a line.
+- ``recommendation``: NO_LINE exactly when there is no line; OVER/UNDER = the lean side when its
+  expected value >= ``ml_min_ev`` (fixed before any backtest); else PASS.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from python_jobs.ml.grading import lean_sides
 from python_jobs.ml.metrics import MarketCalibrator, expected_value
 from python_jobs.ml.params import MlParams
 from python_jobs.ml.systems.base import Model
@@ -91,22 +96,22 @@ def raw_p_over(predicted: np.ndarray, std: np.ndarray, line: np.ndarray) -> np.n
 
 def recommend(predicted: np.ndarray, p_over: np.ndarray, line: np.ndarray, best_over: np.ndarray,
               best_under: np.ndarray, params: MlParams) -> dict[str, np.ndarray]:
-    """edge, confidence, recommendation, expected_value and the lean side's best price per row.
+    """edge, confidence, recommendation, expected_value and the lean side and its best price per row.
 
-    ``line`` NaN = no line; ``p_over`` the calibrated P(over); ``best_over``/``best_under`` the best
-    American prices (NaN = no book at the consensus line: no priced bet, PASS)."""
+    ``line`` NaN = no line; ``p_over`` the calibrated P(over) as stored; ``best_over``/``best_under``
+    the best American prices (NaN = no book at the consensus line: no priced bet, PASS)."""
     has_line = ~np.isnan(line)
     edge = np.where(has_line, predicted - np.where(has_line, line, 0.0), np.nan)
-    over = np.nan_to_num(edge) > 0
-    under = np.nan_to_num(edge) < 0
-    p_side = np.where(over, p_over, np.where(under, 1.0 - p_over, np.maximum(p_over, 1.0 - p_over)))
+    side = lean_sides(np.where(has_line, p_over, np.nan))  # the one rule (macro lean_side)
+    over, under = side == "OVER", side == "UNDER"
+    p_side = np.where(over, p_over, np.where(under, 1.0 - p_over, np.nan))
     price = np.where(over, best_over, np.where(under, best_under, np.nan))
-    ev = np.where(has_line, expected_value(p_side, price), np.nan)
-    confidence = np.where(has_line, np.clip(np.round(100.0 * np.nan_to_num(p_side), 2), 0.0, 100.0), 0.0)
-    is_bet = has_line & (over | under) & ~np.isnan(ev) & (np.nan_to_num(ev, nan=-1.0) >= params.min_ev)
-    recommendation = np.where(~has_line, "NO_LINE", np.where(is_bet, np.where(over, "OVER", "UNDER"), "PASS"))
+    ev = np.where(over | under, expected_value(p_side, price), np.nan)
+    confidence = np.where(over | under, np.clip(np.round(100.0 * p_side, 2), 0.0, 100.0), 0.0)
+    is_bet = (over | under) & ~np.isnan(ev) & (np.nan_to_num(ev, nan=-1.0) >= params.min_ev)
+    recommendation = np.where(~has_line, "NO_LINE", np.where(is_bet, side, "PASS"))
     return {"edge": edge, "confidence": confidence, "recommendation": recommendation, "expected_value": ev,
-            "price": price, "side": np.where(over, "OVER", np.where(under, "UNDER", None))}
+            "price": price, "side": side}
 
 
 def _column(rows: pd.DataFrame, name: str, dtype: str = "float64") -> np.ndarray:
@@ -140,6 +145,7 @@ def score_frame(rows: pd.DataFrame, models: list[LoadedModel], params: MlParams)
         std = np.round(loaded.std_for(predicted), 3)
         p_raw = raw_p_over(predicted, std, np.where(has_line, line, 0.0))
         p_over = np.where(has_line, loaded.calibrator.apply(p_raw, _column(sub, "no_vig_over_probability")), np.nan)
+        p_over = np.round(p_over, 4)  # as stored: the lean side follows the stored probability
         rec = recommend(predicted, p_over, line, _column(sub, "best_over_price"), _column(sub, "best_under_price"),
                         params)
         side = rec["side"]
@@ -167,7 +173,7 @@ def score_frame(rows: pd.DataFrame, models: list[LoadedModel], params: MlParams)
                 dtype="float64", na_value=np.nan),
             "features_computed_at": sub["features_computed_at"].to_numpy()
             if "features_computed_at" in sub else None,
-            "p_over": np.round(p_over, 4),
+            "p_over": p_over,
             "calibration_version": np.where(has_line, loaded.calibrator.version, None),
             "best_book": np.where(is_bet, book, None),
             "best_price": pd.array(np.where(is_bet, rec["price"], np.nan), dtype="Float64").astype("Int64"),

@@ -440,8 +440,8 @@ def graded_frame(wh: Warehouse, report_date: date) -> tuple[pd.DataFrame | None,
         return None, [f"`grading.prediction_accuracy` lacks the columns {', '.join(absent)}: cannot show the "
                       "graded history."]
     result_col = wh.first_column("accuracy", RESULT_CANDIDATES)
-    wanted = [*needed, "player_id", "over_price", "under_price", "lean_side", "lean_result", "profit_units",
-              "grade_status"]
+    wanted = [*needed, "player_id", "over_price", "under_price", "p_over", "lean_side", "lean_result",
+              "profit_units", "grade_status"]
     where = "game_date <= ? and game_date >= ?"
     if wh.has_columns("accuracy", "grade_status"):
         where += " and grade_status in ('graded', 'void')"
@@ -493,7 +493,7 @@ def performance_sections(graded: pd.DataFrame, prefix: str, label: str) -> list[
     sections.append(s)
     buckets = stats.by_edge_bucket(graded)
     s = Section(title=f"Results by edge bucket ({label})",
-                intro="Every prediction with a line, taking the side its edge points to (not only the bets).")
+                intro="Every prediction with a line, taking its lean side, the side its P(over) favours (not only the bets).")
     if buckets.empty or buckets["decided"].sum() == 0:
         s.notes.append("No graded predictions with a line yet.")
     else:
@@ -504,7 +504,7 @@ def performance_sections(graded: pd.DataFrame, prefix: str, label: str) -> list[
     sections.append(s)
     cal = stats.calibration(graded)
     s = Section(title=f"Calibration ({label})",
-                intro="Confidence is the model's probability (×100) that the side its edge points to wins.")
+                intro="Confidence is the calibrated probability (×100) that the lean side (the side P(over) favours) wins.")
     if cal.empty:
         s.notes.append("No decided predictions with a line to calibrate yet.")
     else:
@@ -531,7 +531,7 @@ def backtest_sections(bt: Backtest | None, note: str | None) -> list[Section]:
     shown = ["system_id", "n_predictions", "n_bets", "hits", "misses", "pushes", "hit_rate", "wilson_low",
              "wilson_high", "roi", "mae_model", "mae_line", "lean_hit_rate"]
     s.tables.append(frame_table(overall[shown], {**pct, **counts}, caption="Bets: hit rate of OVER/UNDER picks; "
-                                "lean_hit_rate: the side the edge points to on every prediction with a line."))
+                                "lean_hit_rate: the lean side (the side p_over favours) on every prediction with a line."))
     probability = ["system_id", "brier", "brier_market", "log_loss", "log_loss_market", "ece"]
     if overall[probability[1:]].notna().any().any():
         s.tables.append(frame_table(overall[probability], {"ece": "pct"}, caption=(

@@ -4,9 +4,9 @@ A *graded frame* has one row per graded (or void) prediction with at least: ``sy
 ``game_date``, ``recommendation``, ``line_points``, ``edge``, ``confidence``,
 ``predicted_points``, ``over_price``, ``under_price``, ``actual_points`` and ``result``
 (hit/miss/push/void for OVER/UNDER bets, null otherwise — ``bet_result`` of
-``grading.prediction_accuracy``). Optional: ``lean_result`` (the side the edge points to, graded
-the same way) and ``profit_units``; when absent they are derived with the same rules as the
-grading models (lean = OVER when edge > 0, UNDER when edge < 0, none when edge = 0).
+``grading.prediction_accuracy``). Optional: ``lean_side``/``lean_result`` (the side the calibrated
+``p_over`` favours, graded the same way) and ``profit_units``; when absent they are derived by the
+grading macro itself (ml.grading.grade_frame; the lean side needs ``p_over``).
 
 Definitions (the same as ``grading.system_daily_performance`` and the backtest JSON):
 hit rate = hits / (hits + misses); ROI = profit of 1-unit bets at the recorded price / bets
@@ -136,7 +136,8 @@ def cumulative_hit_rate(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def by_edge_bucket(frame: pd.DataFrame) -> pd.DataFrame:
-    """Per system and |edge| bucket, taking the side the edge points to on every lined prediction."""
+    """Per system and |edge| bucket, taking the lean side (the side p_over favours) on every lined
+    prediction."""
     df = with_lean(frame)
     df = df[df["lean_side"].notna()]
     absedge = np.abs(numeric(df["edge"]))

@@ -105,6 +105,7 @@ def test_grade_and_summarize_on_precise_rows():
         "prediction_std": 5.0,
         "edge": [2.5, -2.5, 2.0, 0.5, 2.5, -5.5, 2.5],
         "confidence": [69.0, 69.0, 60.0, 54.0, 69.0, 86.0, 69.0],
+        "p_over": [0.69, 0.31, 0.60, 0.54, 0.69, 0.14, 0.69],  # the lean side's probability = confidence
         "recommendation": ["OVER", "UNDER", "OVER", "PASS", "OVER", "UNDER", "OVER"],
         "over_price": [-110, -110, 120, -110, -110, -110, -3],
         "under_price": [-110, -110, -110, -110, -110, -150, 3],

@@ -89,3 +89,28 @@ def test_residual_spread_uses_buckets_with_enough_rows():
     overall, buckets = residual_spread(predicted, actual)
     assert overall == pytest.approx(math.sqrt((200 * 4 + 50 * 100) / 250))
     assert buckets == [[0.0, 5.0, pytest.approx(2.0)]]  # the 20-25 bucket has < 100 rows
+
+
+def test_the_lean_side_follows_the_calibrated_probability_not_the_edge():
+    """Issue #12 coherence: a prediction above the line whose calibrated P(over) is < 0.5 leans
+    UNDER with confidence 100 * (1 - P(over)) > 50, priced and EV-tested on the UNDER side; P(over)
+    exactly 0.5 leans OVER (the tie) at 50; below the line with P(over) > 0.5 leans OVER. Oracle by
+    hand: EV = p * payout - (1 - p) of the favoured side at its own best price."""
+    params = MlParams(min_ev=0.02)
+    predicted = np.array([25.0, 25.0, 18.0, 21.0])
+    line = np.array([22.5, 22.5, 20.5, 20.5])
+    p_over = np.array([0.40, 0.47, 0.58, 0.50])
+    best_over = np.array([-110.0, -110.0, -105.0, 150.0])
+    best_under = np.array([-110.0, -120.0, -110.0, -110.0])
+    out = recommend(predicted, p_over, line, best_over, best_under, params)
+    assert list(out["side"]) == ["UNDER", "UNDER", "OVER", "OVER"]
+    assert list(out["confidence"]) == pytest.approx([60.0, 53.0, 58.0, 50.0])
+    assert min(out["confidence"]) >= 50.0
+    assert list(out["price"]) == [-110.0, -120.0, -105.0, 150.0]
+    ev = [0.60 * payout(-110) - 0.40,          # 0.145 -> UNDER although the edge is +2.5
+          0.53 * payout(-120) - 0.47,          # -0.028 -> PASS
+          0.58 * payout(-105) - 0.42,          # 0.132 -> OVER although the edge is -2.5
+          0.50 * payout(150) - 0.50]           # 0.75 -> OVER at the tie
+    assert list(out["expected_value"]) == pytest.approx(ev)
+    assert list(out["recommendation"]) == ["UNDER", "PASS", "OVER", "OVER"]
+    assert list(out["edge"]) == pytest.approx([2.5, 2.5, -2.5, 0.5])  # the edge is still the point gap

@@ -91,7 +91,7 @@ CASES = [
     (3, 20.0, 120, -110, None, 22.0, 2.0, "OVER", 20, "push", "push", 0.0),
     (4, 20.0, -110, 150, None, 18.0, -2.0, "UNDER", 20, "push", "push", 0.0),
     (5, 15.5, -110, -110, None, 16.0, 0.5, "PASS", 12, None, "miss", None),
-    (6, 15.0, -110, -110, None, 15.0, 0.0, "PASS", 15, None, None, None),
+    (6, 15.0, -110, -110, None, 15.0, 0.0, "PASS", 15, None, "push", None),  # P(over) 0.5 leans OVER
     (7, 10.5, -110, -110, None, 13.0, 2.5, "OVER", None, "void", None, 0.0),
     (8, 30.5, -110, -150, None, 25.0, -5.5, "UNDER", 28, "hit", "hit", 100 / 150),
     (9, 9.5, -3, 3, None, 12.0, 2.5, "OVER", 15, "hit", "hit", None),  # |-3| < 100: not a price
@@ -101,7 +101,12 @@ CASES = [
     (13, 25.5, -160, 130, None, 22.0, -3.5, "UNDER", 19, "hit", "hit", 1.30),
     (14, 12.0, -110, -110, None, 11.0, -1.0, "PASS", 12, None, "push", None),
     (15, 8.5, -110, -110, None, 6.0, -2.5, "UNDER", None, "void", None, 0.0),
+    # the prediction is above the line but the calibrated P(over) is 0.44: the lean side is UNDER
+    (16, 18.5, -110, -110, None, 20.0, 1.5, "PASS", 15, None, "hit", None),
 ]
+# the calibrated P(over) of each case: the lean side is OVER when >= 0.5 (case 6: the tie), else UNDER
+P_OVER = {1: 0.6, 2: 0.4, 3: 0.58, 4: 0.42, 5: 0.52, 6: 0.5, 7: 0.6, 8: 0.35, 9: 0.6, 10: 0.6, 11: None,
+          12: 0.62, 13: 0.38, 14: 0.45, 15: 0.4, 16: 0.44}
 COLUMNS = ["n", "line_points", "over_price", "under_price", "best_price", "predicted_points", "edge",
            "recommendation", "actual_points", "expected_bet", "expected_lean", "expected_profit"]
 
@@ -110,6 +115,7 @@ def cases() -> pd.DataFrame:
     df = pd.DataFrame(CASES, columns=COLUMNS)
     df["player_id"] = 1000 + df["n"]
     df["game_id"] = "G1"
+    df["p_over"] = df["n"].map(P_OVER).astype("float64")
     return df
 
 
@@ -121,7 +127,8 @@ def predictions_table(df: pd.DataFrame) -> pd.DataFrame:
         "line_points": df["line_points"].astype("float64"),
         "over_price": df["over_price"].astype("Int64"), "under_price": df["under_price"].astype("Int64"),
         "predicted_points": df["predicted_points"], "prediction_std": 5.0,
-        "edge": df["edge"].astype("float64"), "confidence": 60.0, "recommendation": df["recommendation"],
+        "edge": df["edge"].astype("float64"), "confidence": 60.0, "p_over": df["p_over"].astype("float64"),
+        "recommendation": df["recommendation"],
         "scored_at": SCORED_AT,
     })
 
@@ -215,6 +222,8 @@ def real_cases(first: str = "2025-02-19", last: str = "2025-05-02") -> pd.DataFr
         df[col] = df[col].round()
     df["predicted_points"] = df["line_points"] + (df["nba_id"] % 8 - 3.5) * 0.8  # never 0
     df["edge"] = df["predicted_points"] - df["line_points"]
+    # a calibrated P(over) that disagrees with the edge on many rows, 0.5 (the tie) on some
+    df["p_over"] = 0.5 + (df["nba_id"] % 7 - 3) * 0.03
     # a bet on every row but the smallest edges (PASS), so the real pushes are graded as bets
     df["recommendation"] = np.where(df["edge"] >= 1.0, "OVER", np.where(df["edge"] <= -1.0, "UNDER", "PASS"))
     df["game_id"] = df["game_id"].astype(str)
@@ -234,11 +243,17 @@ def test_sql_and_backtest_agree_on_real_lines_and_box_scores(tmp_settings):
     payout = np.where(price > 0, price / 100, 100 / np.abs(price))
     expected_profit = np.select([expected_bet == "push", np.isnan(price), expected_bet == "miss", expected_bet == "hit"],
                                 [0.0, np.nan, -1.0, payout], np.nan)
+    lean = np.where(df["p_over"] >= 0.5, "OVER", "UNDER")
+    lean_won = ((lean == "OVER") & (actual > line)) | ((lean == "UNDER") & (actual < line))
+    expected_lean = np.where(push, "push", np.where(lean_won, "hit", "miss"))
+    assert ((lean == "UNDER") & (df["edge"] > 0)).sum() > 100 and (df["p_over"] == 0.5).sum() > 100
     assert len(df) > 1000 and set(expected_bet) >= {"hit", "miss", "push", None}
     sql = sql_grading(tmp_settings, df).set_index("player_id").loc[df["player_id"]].reset_index()
     py = backtest_grading(df).set_index("player_id").loc[df["player_id"]].reset_index()
     for name, got in (("prediction_accuracy", sql), ("backtest", py)):
         assert labels(got["bet_result"]) == list(expected_bet), name
+        assert labels(got["lean_side"]) == list(lean), name
+        assert labels(got["lean_result"]) == list(expected_lean), name
         assert numbers(got["profit_units"]) == numbers(pd.Series(expected_profit)), name
         assert numbers(got["line_absolute_error"]) == numbers((actual - line).abs()), name
     for col in ("bet_result", "lean_result", "lean_side", "actual_side", "grade_status"):

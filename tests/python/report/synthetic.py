@@ -114,6 +114,8 @@ def _prediction_row(d: date, system: str, pid: int, predicted: float, line: floa
         "over_price": -115 if line is not None else None, "under_price": -105 if line is not None else None,
         "predicted_points": predicted, "prediction_std": 5.5,
         "edge": round(predicted - line, 2) if line is not None else None, "confidence": conf,
+        # the calibrated P(over) whose favoured side (the lean side) has probability conf / 100
+        "p_over": None if line is None else (conf / 100 if predicted > line else round(1 - conf / 100, 4)),
         "recommendation": rec, "feature_row_id": _md5(pid, d), "feature_quality_score": 95.0,
         "features_computed_at": NOW - timedelta(hours=2), "scored_at": NOW - timedelta(hours=1),
         "merged_at": NOW - timedelta(hours=1),
@@ -128,7 +130,7 @@ def predictions_frame(empty_day: bool = False) -> pd.DataFrame:
     if not empty_day:
         rows += [_prediction_row(REPORT_DATE, s, p, *v) for (s, p), v in TODAY.items()]
     frame = pd.DataFrame(rows)
-    for c in ("line_points", "edge"):
+    for c in ("line_points", "edge", "p_over"):
         frame[c] = frame[c].astype("float64")
     for c in ("over_price", "under_price", "best_price"):
         frame[c] = frame[c].astype("Int32")
@@ -140,8 +142,9 @@ def accuracy_frame(preds: pd.DataFrame) -> pd.DataFrame:
     for r in preds.to_dict("records"):
         key = (r["game_date"], r["system_id"], r["player_id"])
         actual = HISTORY[key][4] if key in HISTORY else None
-        line, edge, rec = r["line_points"], r["edge"], r["recommendation"]
-        lean = None if edge is None or pd.isna(edge) or edge == 0 else ("OVER" if edge > 0 else "UNDER")
+        line, rec = r["line_points"], r["recommendation"]
+        p_over = r["p_over"]
+        lean = None if p_over is None or pd.isna(p_over) else ("OVER" if p_over >= 0.5 else "UNDER")
 
         def result(side: str | None, actual: float | None = actual, line: float | None = line) -> str | None:
             if side is None or actual is None or line is None or pd.isna(line):
@@ -163,7 +166,7 @@ def accuracy_frame(preds: pd.DataFrame) -> pd.DataFrame:
         rows.append({
             **{k: r[k] for k in ("prediction_id", "system_id", "model_version", "player_id", "game_date", "game_id",
                                  "line_source", "line_points", "over_price", "under_price", "predicted_points",
-                                 "prediction_std", "edge", "confidence", "recommendation")},
+                                 "prediction_std", "edge", "confidence", "p_over", "recommendation")},
             "is_bet": bet_side is not None, "bet_price": price, "lean_side": lean,
             "grade_status": "graded" if actual is not None else "pending",
             "actual_points": actual, "actual_minutes": 30.0 if actual is not None else None,

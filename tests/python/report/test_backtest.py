@@ -67,7 +67,8 @@ def test_reads_what_the_ml_backtest_writes(tmp_path: Path):
         line = 20.5 if i != 1 else 14.5
         rows.append({"system_id": "catboost_v1", "player_id": i, "game_date": date(2025, 3, 1 + i % 2),
                      "predicted_points": line + edge, "prediction_std": 5.0, "line_points": line, "edge": edge,
-                     "confidence": 60.0, "recommendation": rec, "over_price": -110, "under_price": -110,
+                     "confidence": 60.0, "p_over": 0.6 if edge > 0 else 0.4, "recommendation": rec,
+                     "over_price": -110, "under_price": -110,
                      "is_upcoming": False, "did_play": True, "actual_points": actual})
     graded = ml_backtest.grade(pd.DataFrame(rows))
     doc = ml_backtest.report(graded, pd.DataFrame(), [])

@@ -64,11 +64,13 @@ def test_cumulative_hit_rate_accumulates_per_system():
 
 
 def _lean_frame(rows: list[tuple[float, float, float, float]]) -> pd.DataFrame:
-    """rows of (edge, line, actual, confidence) for one system."""
+    """rows of (edge, line, actual, confidence) for one system; the calibrated P(over) favours the
+    side the edge points to with probability confidence / 100 (edge 0: no probability, no lean)."""
     return pd.DataFrame([{
         "system_id": "s", "game_date": date(2025, 1, 1), "recommendation": "PASS", "result": None,
         "edge": e, "line_points": line, "actual_points": actual, "predicted_points": line + e,
         "confidence": conf, "over_price": -110, "under_price": 120,
+        "p_over": conf / 100 if e > 0 else 1 - conf / 100 if e < 0 else None,
     } for e, line, actual, conf in rows])
 
 
@@ -76,7 +78,7 @@ def test_edge_buckets_take_the_lean_side_of_every_lined_prediction():
     frame = _lean_frame([
         (0.5, 10.5, 12, 52), (-0.4, 10.5, 8, 52),     # 0-1: over hit, under hit
         (2.5, 20.5, 18, 60), (2.0, 20.5, 25, 60),      # 2-3: over miss, over hit
-        (-6.0, 30.5, 31, 70), (0.0, 15.5, 20, 50),     # 5+: under miss; edge 0 has no lean side
+        (-6.0, 30.5, 31, 70), (0.0, 15.5, 20, 50),     # 5+: under miss; no p_over: no lean side
         (-3.0, 12.0, 12, 60),                          # 3-5: push
     ])
     b = stats.by_edge_bucket(frame).set_index("edge_bucket")

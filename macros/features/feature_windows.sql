@@ -30,7 +30,10 @@
 {#- The first game date an incremental run recomputes. Full builds: everything. Incremental
     builds: features_rebuild_from when set, else (latest game date of {{ this }} that satisfies
     `played_condition`) minus features_incremental_lookback_days. The incremental models are
-    delete+insert by game_date, so every date from this one on is rebuilt whole. -#}
+    delete+insert by game_date, so every date from this one on is rebuilt whole. With a run
+    window (run_date), the latest played date is looked up inside it (a pruned read of the
+    window, not of the history); none there (the table is more than incremental_window_days
+    behind) rebuilds everything, as a first build does: same rows, more work. -#}
 {% macro features_refresh_from_date(played_condition) -%}
     {%- if not is_incremental() -%}
         cast('1900-01-01' as date)
@@ -45,7 +48,12 @@
                         as date
                     )
                 from {{ this }} as already_built
-                where {{ played_condition }}
+                where
+                    {{ played_condition }}
+                    {%- set window = nba_props.window_filter('already_built.game_date') %}
+                    {%- if window %}
+                        and {{ window }}
+                    {%- endif %}
             ),
             cast('1900-01-01' as date)
         )

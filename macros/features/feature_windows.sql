@@ -40,6 +40,8 @@
     {%- elif var('features_rebuild_from', none) -%}
         cast('{{ var("features_rebuild_from") }}' as date)
     {%- else -%}
+        {%- set window = nba_props.window_filter('already_built.game_date') -%}
+        {%- set window_condition = ' and ' ~ window if window else '' -%}
         coalesce(
             (
                 select
@@ -48,12 +50,7 @@
                         as date
                     )
                 from {{ this }} as already_built
-                where
-                    {{ played_condition }}
-                    {%- set window = nba_props.window_filter('already_built.game_date') %}
-                    {%- if window %}
-                        and {{ window }}
-                    {%- endif %}
+                where {{ played_condition }}{{ window_condition }}
             ),
             cast('1900-01-01' as date)
         )

@@ -16,11 +16,14 @@
 {%- endmacro %}
 
 
-{% macro duckdb__create_table_as(temporary, relation, compiled_code, language='sql', partitioned_by=none, sorted_by=none) -%}
+{% macro duckdb__create_table_as(
+    temporary, relation, compiled_code, language='sql', partitioned_by=none, sorted_by=none
+) -%}
     {#- dbt-duckdb's create_table_as with the model's query ordered by physical_order_column() -#}
     {%- set order_column = nba_props.physical_order_column() if language == 'sql' else none -%}
     {%- if order_column -%}
-        {%- set compiled_code = 'select * from (\n' ~ compiled_code ~ '\n) as physically_ordered\norder by ' ~ order_column -%}
+        {%- set compiled_code = 'select * from (\n' ~ compiled_code
+            ~ '\n) as physically_ordered\norder by ' ~ order_column -%}
     {%- endif -%}
     {{ return(dbt.duckdb__create_table_as(temporary, relation, compiled_code, language, partitioned_by, sorted_by)) }}
 {%- endmacro %}

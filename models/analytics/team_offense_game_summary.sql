@@ -21,10 +21,6 @@
 
 with
 
-player_games as (
-    select * from {{ ref('player_game_summary') }}
-),
-
 {% if is_incremental() %}
     -- the model itself is read (not the CTE, which DuckDB would materialise whole): the filters
     -- reach the table scan, whose date-ordered row groups outside the changed games are skipped
@@ -40,7 +36,7 @@ player_games as (
     ),
 {% else %}
     scoped_player_games as (
-        select * from player_games
+        select * from {{ ref('player_game_summary') }}
     ),
 {% endif %}
 

@@ -30,13 +30,18 @@
 {#- The first game date an incremental run recomputes. Full builds: everything. Incremental
     builds: features_rebuild_from when set, else (latest game date of {{ this }} that satisfies
     `played_condition`) minus features_incremental_lookback_days. The incremental models are
-    delete+insert by game_date, so every date from this one on is rebuilt whole. -#}
+    delete+insert by game_date, so every date from this one on is rebuilt whole. With a run
+    window (run_date), the latest played date is looked up inside it (a pruned read of the
+    window, not of the history); none there (the table is more than incremental_window_days
+    behind) rebuilds everything, as a first build does: same rows, more work. -#}
 {% macro features_refresh_from_date(played_condition) -%}
     {%- if not is_incremental() -%}
         cast('1900-01-01' as date)
     {%- elif var('features_rebuild_from', none) -%}
         cast('{{ var("features_rebuild_from") }}' as date)
     {%- else -%}
+        {%- set window = nba_props.window_filter('already_built.game_date') -%}
+        {%- set window_condition = ' and ' ~ window if window else '' -%}
         coalesce(
             (
                 select
@@ -45,7 +50,7 @@
                         as date
                     )
                 from {{ this }} as already_built
-                where {{ played_condition }}
+                where {{ played_condition }}{{ window_condition }}
             ),
             cast('1900-01-01' as date)
         )

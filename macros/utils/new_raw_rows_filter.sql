@@ -17,9 +17,11 @@
             {{ column_name }} >= {{ floor }}
         {%- endif -%}
     {%- elif is_incremental() -%}
-        (
-            {{ column_name }} > (select max(already_merged.scraped_at) from {{ this }} as already_merged)
-            or not exists (select 1 from {{ this }} as already_merged_any)
+        {#- one comparison with a scalar (an empty target: every row), so that DuckDB pushes it to
+            the raw table's scan and skips the row groups landed before -#}
+        {{ column_name }} > coalesce(
+            (select max(already_merged.scraped_at) from {{ this }} as already_merged),
+            cast('-infinity' as {{ dbt.type_timestamp() }})
         )
     {%- else -%}
         1 = 1

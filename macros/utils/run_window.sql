@@ -89,15 +89,38 @@
                 {%- set match.column = layout['partition_by'] -%}
                 {%- set match.data_type = node.columns[match.column].data_type -%}
             {%- endif -%}
-        {%- elif node.config.get('partition_by') -%}
-            {%- set match.column = node.config.partition_by.field -%}
-            {%- set match.data_type = node.config.partition_by.get('data_type', 'date') -%}
+        {%- else -%}
+            {%- set partition = nba_props.model_partition_column(node) -%}
+            {%- if partition is not none -%}
+                {%- set match.column = partition[0] -%}
+                {%- set match.data_type = partition[1] -%}
+            {%- endif -%}
         {%- endif -%}
     {%- endfor -%}
     {%- if match.column is none -%}
         {{ return(none) }}
     {%- endif -%}
     {{ return([match.column, match.data_type]) }}
+{%- endmacro %}
+
+
+{% macro model_partition_column(node) -%}
+    {#- THE date column of a model's table, (column, data type) or none: BigQuery partitions by
+        it (config partition_by), DuckDB writes the table in its order (physical_order_column)
+        so that a filter on it skips row groups. A config partition_by wins; elsewhere than on
+        BigQuery, config physical_order, else game_date when the model documents it. -#}
+    {%- set partition_by = node.config.get('partition_by') -%}
+    {%- if partition_by -%}
+        {{ return([partition_by.field, partition_by.get('data_type', 'date')]) }}
+    {%- endif -%}
+    {%- if target.type == 'bigquery' or node.resource_type not in ('model', 'snapshot') -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set configured = node.config.get('physical_order', 'default') -%}
+    {%- if configured != 'default' -%}
+        {{ return([configured, 'date'] if configured else none) }}
+    {%- endif -%}
+    {{ return(['game_date', 'date'] if 'game_date' in (node.columns or {}) else none) }}
 {%- endmacro %}
 
 

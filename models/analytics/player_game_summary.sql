@@ -17,6 +17,18 @@ with
 
 game_logs as (
     select * from {{ ref('stg_nba__player_game_logs') }}
+    {% if is_incremental() %}
+        -- everything below stays inside the seasons of the new rows (pairs are per player and
+        -- season, and a game has one season): the scan skips the row groups of other seasons
+        where season in (
+            select new_rows.season
+            from {{ ref('stg_nba__player_game_logs') }} as new_rows
+            where new_rows.scraped_at > (
+                select coalesce(max(already_merged.source_scraped_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
+                from {{ this }} as already_merged
+            )
+        )
+    {% endif %}
 ),
 
 {% if is_incremental() %}

@@ -21,15 +21,13 @@
 
 with
 
-player_games as (
-    select * from {{ ref('player_game_summary') }}
-),
-
 {% if is_incremental() %}
+    -- the model itself is read (not the CTE, which DuckDB would materialise whole): the filters
+    -- reach the table scan, whose date-ordered row groups outside the changed games are skipped
     scoped_player_games as (
-        select * from player_games
+        select * from {{ ref('player_game_summary') }}
         where game_id in (
-            select changed_games.game_id from player_games as changed_games
+            select changed_games.game_id from {{ ref('player_game_summary') }} as changed_games
             where changed_games.source_scraped_at > (
                 select coalesce(max(already_merged.source_scraped_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
                 from {{ this }} as already_merged
@@ -38,7 +36,7 @@ player_games as (
     ),
 {% else %}
     scoped_player_games as (
-        select * from player_games
+        select * from {{ ref('player_game_summary') }}
     ),
 {% endif %}
 

@@ -43,32 +43,39 @@
 
 with
 
+bounds as (
+    select {{ features_refresh_from_date('did_play is not null') }} as refresh_from_date
+),
+
+-- every source is read from the refresh date on: the rows are joined on the same game date (or
+-- the same game), so the older history is never needed (and its row groups are skipped)
 daily_cache as (
     select * from {{ ref('player_daily_cache') }}
+    where game_date >= (select bounds.refresh_from_date from bounds)
 ),
 
 composite_factors as (
     select * from {{ ref('player_composite_factors') }}
+    where game_date >= (select bounds.refresh_from_date from bounds)
 ),
 
 team_context as (
     select * from {{ ref('team_game_context') }}
+    where game_date >= (select bounds.refresh_from_date from bounds)
 ),
 
 context_features as (
     select * from {{ ref('player_context_features') }}
+    where game_date >= (select bounds.refresh_from_date from bounds)
 ),
 
 player_games as (
     select * from {{ ref('player_game_summary') }}
+    where game_date >= (select bounds.refresh_from_date from bounds)
 ),
 
 registry as (
     select * from {{ ref('stg_nba__players') }}
-),
-
-bounds as (
-    select {{ features_refresh_from_date('did_play is not null') }} as refresh_from_date
 ),
 
 joined as (

@@ -23,20 +23,25 @@
 
 with
 
+bounds as (
+    select {{ features_refresh_from_date('has_box_score') }} as refresh_from_date
+),
+
+-- every source is read from the refresh date on: the rows are joined on the same game date (or
+-- the same game), so the older history is never needed (and its row groups are skipped)
 daily_cache as (
     select * from {{ ref('player_daily_cache') }}
+    where game_date >= (select bounds.refresh_from_date from bounds)
 ),
 
 defense_profiles as (
     select * from {{ ref('team_defense_profile') }}
+    where game_date >= (select bounds.refresh_from_date from bounds)
 ),
 
 team_games as (
     select * from {{ ref('team_game_context') }}
-),
-
-bounds as (
-    select {{ features_refresh_from_date('has_box_score') }} as refresh_from_date
+    where game_date >= (select bounds.refresh_from_date from bounds)
 ),
 
 joined as (

@@ -19,10 +19,9 @@
 
 with
 
-player_games as (
-    select * from {{ ref('player_game_summary') }}
-),
-
+-- player_game_summary is read three times, each with its own bound (from the refresh date; the
+-- seasons of the row set), straight from the model so that DuckDB pushes the bound to the scan
+-- and skips the older row groups (a CTE read more than once would be materialised whole)
 rosters as (
     select * from {{ ref('player_team_on_date') }}
 ),
@@ -52,7 +51,7 @@ played_rows as (
         true as has_box_score,
         'played' as row_source,
         1 as source_priority
-    from player_games
+    from {{ ref('player_game_summary') }} as player_games
     cross join bounds
     where
         player_games.game_date >= bounds.refresh_from_date
@@ -139,7 +138,7 @@ scoped_games as (
             partition by player_games.player_id, player_games.season
             order by player_games.game_date, player_games.game_id
         ) as game_number
-    from player_games
+    from {{ ref('player_game_summary') }} as player_games
     where player_games.season in (select distinct spine.season from spine)
 ),
 
@@ -303,7 +302,7 @@ did_play_lookup as (
     select
         player_games.player_id,
         player_games.game_date
-    from player_games
+    from {{ ref('player_game_summary') }} as player_games
     cross join bounds
     where player_games.game_date >= bounds.refresh_from_date
 ),

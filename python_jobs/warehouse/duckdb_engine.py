@@ -1,15 +1,21 @@
 """``DuckDBWarehouse``: the ``Warehouse`` on a local DuckDB file (targets ``dev`` and ``ci``).
 
 The only module that opens the warehouse file with ``duckdb.connect``. The session runs in UTC
-with ``settings.threads`` threads. DuckDB's own errors that callers act on are translated into the
+with ``settings.threads`` threads. The file is ATTACHed (to an in-memory DuckDB, under its usual
+catalog name, the file's stem) with the row group size of the dbt profile (``open_warehouse_file``):
+every writer of the file, dbt or Python, writes row groups of the same size, so date-ordered
+tables keep the narrow zone maps that let a daily run skip history (docs/performance.md). DuckDB's own errors that callers act on are translated into the
 engine-neutral ones of ``python_jobs.warehouse.errors`` (file held by another process, missing
 relation, missing file for a read-only open).
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
+import threading
+import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,6 +36,83 @@ if TYPE_CHECKING:
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _names = itertools.count()
+_PROFILES = Path(__file__).resolve().parent.parent.parent / "profiles.yml"
+
+
+@functools.lru_cache(maxsize=1)
+def row_group_size() -> int:
+    """Rows per row group of the warehouse file: THE value is the dbt profile's ATTACH option
+    (profiles.yml, target dev: ``attach[0].options.row_group_size``), so dbt and Python write alike."""
+    import yaml
+
+    profile = yaml.safe_load(_PROFILES.read_text())
+    try:
+        return int(profile["nba_props"]["outputs"]["dev"]["attach"][0]["options"]["row_group_size"])
+    except (KeyError, IndexError, TypeError, ValueError) as exc:
+        raise RuntimeError(f"{_PROFILES}: no attach row_group_size in the dev target ({exc!r})") from exc
+
+
+def catalog_name(path: str) -> str:
+    """The catalog DuckDB names a database file by: its first non-empty dot-separated part
+    ("nba_props.duckdb" -> nba_props), the name dbt-duckdb gives it too."""
+    return Path(path).name.lstrip(".").split(".")[0]
+
+
+# one in-memory DuckDB per (file, read_only) for the whole process, as duckdb.connect(path) shares
+# one instance per file: each Warehouse gets its own connection (cursor) to it; the instance (and
+# the file's lock) is released with the last connection
+_instances: dict[tuple[str, bool], list[Any]] = {}
+_instances_lock = threading.Lock()
+
+
+def open_warehouse_file(path: str, read_only: bool) -> tuple[duckdb.DuckDBPyConnection, tuple[str, bool] | None]:
+    """A connection whose default catalog is the warehouse file ``path``, ATTACHed with
+    ``row_group_size()`` (a ROW_GROUP_SIZE only ATTACH takes, and only for that attachment), and
+    the key to pass to ``release_warehouse_file`` on close. ``:memory:``: a plain in-memory database."""
+    if path == ":memory:":
+        return duckdb.connect(":memory:"), None
+    key = (str(Path(path).resolve()), read_only)
+    catalog = '"' + catalog_name(path).replace('"', '""') + '"'
+    with _instances_lock:
+        entry = _instances.get(key)
+        if entry is None:
+            base = duckdb.connect(":memory:")
+            options = f"ROW_GROUP_SIZE {row_group_size()}" + (", READ_ONLY" if read_only else "")
+            try:
+                base.execute(f"attach '{path.replace(chr(39), chr(39) * 2)}' as {catalog} ({options})")
+            except BaseException:
+                base.close()
+                raise
+            entry = _instances[key] = [base, 0]
+        con = entry[0].cursor()
+        entry[1] += 1
+    con.execute(f"use {catalog}")
+    return con, key
+
+
+@contextmanager
+def warehouse_file(path: str, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """``open_warehouse_file`` for the length of a ``with`` block (short schema checks)."""
+    con, key = open_warehouse_file(path, read_only)
+    try:
+        yield con
+    finally:
+        release_warehouse_file(con, key)
+
+
+def release_warehouse_file(con: duckdb.DuckDBPyConnection, key: tuple[str, bool] | None) -> None:
+    """Close a connection of ``open_warehouse_file``; the last one closes the instance."""
+    con.close()
+    if key is None:
+        return
+    with _instances_lock:
+        entry = _instances.get(key)
+        if entry is None:
+            return
+        entry[1] -= 1
+        if entry[1] <= 0:
+            del _instances[key]
+            entry[0].close()
 
 
 def quote_ident(name: str) -> str:
@@ -58,11 +141,13 @@ class DuckDBWarehouse(Warehouse):
         if self.path != ":memory:" and not read_only:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._con = duckdb.connect(self.path, read_only=read_only)
+            self._con, instance_key = open_warehouse_file(self.path, read_only)
         except duckdb.IOException as exc:
             if is_file_conflict(exc):
                 raise WarehouseFileConflict(f"warehouse {self.path} is locked by another process: {exc}") from exc
             raise WarehouseUnavailable(f"cannot open the warehouse {self.path}: {exc}") from exc
+        # closes the connection (and the instance with the last one) also when never close()d
+        self._release = weakref.finalize(self, release_warehouse_file, self._con, instance_key)
         self._depth = 0
         self._con.execute("set timezone = 'UTC'")
         self._con.execute(f"set threads = {int(threads)}")
@@ -182,4 +267,4 @@ class DuckDBWarehouse(Warehouse):
         return bool(self.scalar(sql, params))
 
     def close(self) -> None:
-        self._con.close()
+        self._release()  # once: a second close() does nothing

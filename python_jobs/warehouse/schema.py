@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from python_jobs.config import Settings, get_settings
+from python_jobs.warehouse.duckdb_engine import warehouse_file
 
 RAW_SCHEMA = "raw"
 # the table whose presence means "the raw layer exists" (every raw table is created together)
@@ -49,8 +50,6 @@ def raw_layer_ddl_duckdb(settings: Settings | None = None) -> list[str]:
 
 
 def _render_duckdb_ddl(settings: Settings) -> list[str]:
-    import duckdb
-
     from python_jobs.dbt_runner import run_dbt
 
     scratch = Path(tempfile.mkdtemp(prefix="nba_props_raw_layer_"))
@@ -60,11 +59,8 @@ def _render_duckdb_ddl(settings: Settings) -> list[str]:
             "dbt_target": settings.dbt_target if settings.dbt_target != "prod" else "dev",
         })
         run_dbt(["run-operation", "create_raw_layer"], scratch_settings)
-        con = duckdb.connect(str(scratch_settings.database_path), read_only=True)
-        try:
+        with warehouse_file(str(scratch_settings.database_path), read_only=True) as con:
             return _recorded_statements(con)
-        finally:
-            con.close()
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
@@ -126,29 +122,22 @@ def ensure_raw_schema(target: Any = None, settings: Settings | None = None) -> N
         return
     # DuckDB with no connection open by the caller: dbt creates the layer in the file itself (the
     # parse is then reused by the run's dbt builds); a short connection checks first
-    import duckdb
 
     path = settings.database_path
     with _lock:
         if str(path) in _duckdb_done:
             return
         if path.exists():
-            con = duckdb.connect(str(path))
-            try:
+            with warehouse_file(str(path)) as con:
                 exists = _has_sentinel(con)
-            finally:
-                con.close()
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
             exists = False
         if not exists and _duckdb_ddl is not None:
             # already rendered by dbt in this process: replay it (one dbt invocation per process)
-            con = duckdb.connect(str(path))
-            try:
+            with warehouse_file(str(path)) as con:
                 for statement in _duckdb_ddl:
                     con.execute(statement)
-            finally:
-                con.close()
         elif not exists:
             run_dbt(["run-operation", "create_raw_layer"], settings)
             _remember_duckdb_ddl(path)
@@ -158,10 +147,6 @@ def ensure_raw_schema(target: Any = None, settings: Settings | None = None) -> N
 def _remember_duckdb_ddl(path: Path) -> None:
     """Keep the statements DuckDB recorded for the layer dbt just created (caller holds _lock)."""
     global _duckdb_ddl
-    import duckdb
 
-    con = duckdb.connect(str(path))
-    try:
+    with warehouse_file(str(path)) as con:
         _duckdb_ddl = _recorded_statements(con)
-    finally:
-        con.close()

@@ -50,10 +50,13 @@ def copy_warehouse(source: Settings, destination: Path) -> Settings:
     """A private, writable copy of a built warehouse (DuckDB file only; dbt target is rebuilt)."""
     import shutil
 
-    import duckdb
+    from python_jobs.warehouse.duckdb_engine import warehouse_file
 
-    with duckdb.connect(str(source.database_path)) as con:
-        con.execute("checkpoint")  # fold any write-ahead log into the file before copying it
+    # fold any write-ahead log into the file before copying it; opened as the pipeline opens it
+    # (a plain duckdb.connect would checkpoint with DuckDB's default row group size and merge the
+    # small row groups the daily-run pruning relies on)
+    with warehouse_file(str(source.database_path)) as con:
+        con.execute("checkpoint")
     settings = make_settings(destination)
     shutil.copyfile(source.database_path, settings.database_path)
     return settings

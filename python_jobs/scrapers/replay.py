@@ -262,6 +262,7 @@ class ReplayTransport:
         self.bundle = _Bundle.get(settings.data_dir, settings.cache_dir)
         self.teams = load_teams(settings.home)
         self._preload: threading.Thread | None = None
+        self._events_by_day: dict[date, list[dict]] = {}
 
     def preload(self, seasons: Iterable[str]) -> None:
         """Start loading the bundled files of ``seasons`` in a background thread (see
@@ -443,6 +444,13 @@ class ReplayTransport:
         return [d for d in self._prop_dates() if d <= self.as_of_date]
 
     def _events(self, day: date) -> list[dict]:
+        """The events of scrape date ``day`` (the bundle is read-only: built once per transport,
+        then shared by the events request and each of its event-odds requests)."""
+        if day not in self._events_by_day:
+            self._events_by_day[day] = self._build_events(day)
+        return [dict(e) for e in self._events_by_day[day]]
+
+    def _build_events(self, day: date) -> list[dict]:
         self.bundle.ensure("props")
         rows = self.bundle.cursor().execute(
             "select distinct away_code, home_code from props where file_date = ? order by 1, 2", [day.isoformat()]

@@ -151,8 +151,8 @@ def _run(settings: Settings, command: str, as_of: datetime, correlation_id: str 
     started = _time.perf_counter()
     transport = build_transport(settings, as_of=as_of)
     if preload is not None and hasattr(transport, "preload"):
-        # replay: the bundled files load in the background while the guard and the raw layer are
-        # set up (a first dbt parse in a fresh process)
+        # replay: the bundled files load in the background (DuckDB, without the GIL) while the guard
+        # and the raw layer are set up (dbt's parse, when its rendering of the layer is not cached)
         transport.preload(preload)
     try:
         with short_write(settings) as con:  # the writer guard: waits for a run, bounded

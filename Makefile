@@ -3,8 +3,8 @@
 
 UV ?= uv
 
-setup:            ## install the locked environment (Python 3.11 + all deps)
-	$(UV) sync --frozen --python 3.11 --extra bigquery
+setup:            ## install the locked environment (Python 3.11 + all deps), byte-compiled once
+	$(UV) sync --frozen --python 3.11 --extra bigquery --compile-bytecode
 
 demo: setup       ## the main job: ingest the bundled real data, run the daily pipeline, grade, report
 	$(UV) run nba-props demo

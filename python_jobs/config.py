@@ -6,6 +6,7 @@ and are stored as ``SecretStr`` so they never appear in logs or reprs.
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -19,6 +20,10 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 EASTERN = ZoneInfo("America/New_York")  # a game date is the US/Eastern calendar date
 
 
+def _default_cache_dir() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "nba-props"
+
+
 class Settings(BaseSettings):
     """Settings for the CLI, the flows and the tests (env prefix ``NBA_PROPS_``)."""
 
@@ -29,6 +34,9 @@ class Settings(BaseSettings):
     warehouse_dir: Path = Field(default=PROJECT_ROOT / "warehouse", description="git-ignored state")
     duckdb_path: Path | None = Field(default=None, description="DuckDB file; default warehouse_dir/nba_props.duckdb")
     dbt_target: str = Field(default="dev", description="dbt target: dev, ci or prod")
+    cache_dir: Path = Field(default_factory=_default_cache_dir, description=(
+        "machine-level cache, every entry keyed by the sha256 of its source (replay's columnar "
+        "copies of the bundled box scores, dbt's rendering of the raw layer); safe to delete"))
     transport: Literal["replay", "live"] = Field(default="replay")
     odds_api_key: SecretStr | None = Field(default=None, validation_alias="ODDS_API_KEY")
     threads: int = Field(default=2, ge=1, le=64)

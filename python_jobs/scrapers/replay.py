@@ -24,8 +24,12 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import logging
 import math
+import os
 import threading
+import uuid
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -37,6 +41,8 @@ from python_jobs.errors import NotAvailableError
 from python_jobs.scrapers.base import Fetched, ScrapeRequest
 from python_jobs.scrapers.endpoints import season_start_year
 from python_jobs.validation.reference import load_teams
+
+log = logging.getLogger(__name__)
 
 ET = ZoneInfo("America/New_York")
 SNAPSHOT_HOUR_UTC = 15  # the morning run: 10 am EST / 11 am EDT
@@ -77,22 +83,31 @@ def _dumps(obj: object) -> str:
     return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
 
 
+BOX_CACHE_VERSION = 1  # bump when the cached table changes shape (columns, types, file_row)
+
+
+def _sql_path(path: Path) -> str:
+    """A path as a SQL string literal body (COPY ... TO takes no parameter)."""
+    return str(path).replace("'", "''")
+
+
 class _Bundle:
     """The bundled files loaded once into an in-memory DuckDB (shared by replay transports)."""
 
     _lock = threading.Lock()
-    _instances: dict[Path, _Bundle] = {}
+    _instances: dict[tuple[Path, Path | None], _Bundle] = {}
 
     @classmethod
-    def get(cls, data_dir: Path) -> _Bundle:
-        key = Path(data_dir).resolve()
+    def get(cls, data_dir: Path, cache_dir: Path | None = None) -> _Bundle:
+        key = (Path(data_dir).resolve(), Path(cache_dir).resolve() if cache_dir is not None else None)
         with cls._lock:
             if key not in cls._instances:
-                cls._instances[key] = cls(key)
+                cls._instances[key] = cls(*key)
             return cls._instances[key]
 
-    def __init__(self, data_dir: Path):
+    def __init__(self, data_dir: Path, cache_dir: Path | None = None):
         self.data_dir = data_dir
+        self.cache_dir = cache_dir  # columnar copies of the box-score CSVs (None: no cache)
         self.con = duckdb.connect()
         self.con.execute("set threads = 2")
         self.con.execute("set enable_progress_bar = false")
@@ -110,34 +125,90 @@ class _Bundle:
             getattr(self, f"_load_{what}")()
             self._loaded.add(what)
 
+    def preload(self, seasons: Iterable[str]) -> None:
+        """Load what a backfill of ``seasons`` reads, in the order it reads it (the prop dates
+        first, then the box scores, then the games). Meant for a background thread: DuckDB reads
+        and decompresses the CSVs without holding the GIL, so the caller's work (dbt's parse
+        creating the raw layer) runs meanwhile. A file that fails to load is left unloaded: the
+        request that needs it loads it again and raises the error where it belongs."""
+        steps = [lambda: self.ensure("props")]
+        steps += [lambda s=s: self.load_boxscore_season(s) for s in seasons]
+        steps += [lambda: self.ensure("team_games"), lambda: self.ensure("schedule")]
+        for step in steps:
+            try:
+                step()
+            except Exception:  # noqa: BLE001 - re-raised by the request that needs the file
+                log.debug("replay preload step failed; the request that needs it will raise", exc_info=True)
+
     def load_boxscore_season(self, season: str) -> bool:
         """Load one season's bundled box scores (only what a request needs: a one-day replay
-        must not pay for ten seasons). Returns False when the season is not bundled."""
+        must not pay for ten seasons). Returns False when the season is not bundled.
+
+        The CSV is decompressed and parsed once per machine: its table (the types DuckDB's
+        reader detected, plus ``file_row``) is kept as Parquet in the cache directory under the
+        sha256 of the CSV file, so an edited or replaced CSV can never be served from a stale copy.
+        """
         with self._lock:
             if season in self._box_seasons:
                 return True
             path = self.data_dir / "boxscores" / f"player_logs_{season}.csv.gz"
             if not path.exists():
                 return False
+            cached = self._box_cache_path(path)
+            cur = self.con.cursor()
+            if cached is not None and cached.exists():
+                try:
+                    self._insert_season(cur, "read_parquet(?)", [str(cached)])
+                    self._box_seasons.add(season)
+                    return True
+                except duckdb.Error as exc:  # a damaged cache entry: read from the CSV below
+                    log.warning("replay cache %s unreadable (%s): reading %s again", cached, exc, path.name)
+                    cached.unlink(missing_ok=True)
             text = ", ".join(f"'{c}': 'VARCHAR'" for c in
                              ("SEASON_ID", "GAME_ID", "GAME_DATE", "SEASON_LABEL", "WL", "PLAYER_NAME", "MATCHUP"))
-            cur = self.con.cursor()
             cur.execute(
                 f"""
-                create table if not exists boxscores as
-                select *, 0::bigint as file_row from read_csv(?, header = true, types = {{{text}}}) limit 0
+                create temp table _season as
+                select *, row_number() over () as file_row from read_csv(?, header = true, types = {{{text}}})
                 """,
                 [str(path)],
             )
-            cur.execute(
-                f"""
-                insert into boxscores
-                select *, row_number() over () from read_csv(?, header = true, types = {{{text}}})
-                """,
-                [str(path)],
-            )
+            try:
+                if cached is not None:
+                    self._write_box_cache(cur, cached)
+                self._insert_season(cur, "_season", [])
+            finally:
+                cur.execute("drop table if exists _season")
             self._box_seasons.add(season)
             return True
+
+    @staticmethod
+    def _insert_season(cur: duckdb.DuckDBPyConnection, source: str, params: list[str]) -> None:
+        """Append one season (``source``: its columns then ``file_row``) to ``boxscores``; the
+        first season loaded fixes the columns' types, later ones are cast to them."""
+        cur.execute(f"create table if not exists boxscores as select * from {source} limit 0", params)
+        cur.execute(f"insert into boxscores select * from {source}", params)
+
+    def _box_cache_path(self, csv_path: Path) -> Path | None:
+        if self.cache_dir is None:
+            return None
+        digest = hashlib.sha256(csv_path.read_bytes()).hexdigest()
+        name = csv_path.name.removesuffix(".csv.gz")
+        return self.cache_dir / "replay" / f"{name}.{digest}.v{BOX_CACHE_VERSION}.parquet"
+
+    @staticmethod
+    def _write_box_cache(cur: duckdb.DuckDBPyConnection, cached: Path) -> None:
+        """Keep the parsed season (temp table ``_season``) for the next process: written to a
+        temporary name, then renamed (a concurrent reader never sees half a file). A cache that
+        cannot be written costs only speed: a warning, and the season is served from the CSV."""
+        tmp = cached.with_name(f"{cached.name}.{uuid.uuid4().hex}.tmp")
+        try:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            cur.execute(f"copy _season to '{_sql_path(tmp)}' (format parquet)")
+            os.replace(tmp, cached)
+        except (OSError, duckdb.Error) as exc:
+            log.warning("replay cache %s not written: %s", cached, exc)
+            tmp.unlink(missing_ok=True)
 
     def _load_team_games(self) -> None:
         files = sorted((self.data_dir / "team_games").glob("*.csv.gz"))
@@ -188,11 +259,24 @@ class ReplayTransport:
         self.settings = settings
         self.as_of = as_of if as_of.tzinfo else as_of.replace(tzinfo=UTC)
         self.as_of_date = self.as_of.astimezone(ET).date()
-        self.bundle = _Bundle.get(settings.data_dir)
+        self.bundle = _Bundle.get(settings.data_dir, settings.cache_dir)
         self.teams = load_teams(settings.home)
+        self._preload: threading.Thread | None = None
+        self._events_by_day: dict[date, list[dict]] = {}
+
+    def preload(self, seasons: Iterable[str]) -> None:
+        """Start loading the bundled files of ``seasons`` in a background thread (see
+        ``_Bundle.preload``); requests made meanwhile wait for the file they need."""
+        if self._preload is None:
+            self._preload = threading.Thread(target=self.bundle.preload, args=(list(seasons),),
+                                             name="replay-preload", daemon=True)
+            self._preload.start()
 
     def close(self) -> None:
-        """Nothing to release: the bundle is shared and read-only."""
+        """Wait for a preload still running (the bundle itself is shared and read-only)."""
+        if self._preload is not None:
+            self._preload.join()
+            self._preload = None
 
     def fetch(self, request: ScrapeRequest) -> Fetched:
         handler = getattr(self, f"_{request.source}_{request.endpoint}", None)
@@ -360,6 +444,13 @@ class ReplayTransport:
         return [d for d in self._prop_dates() if d <= self.as_of_date]
 
     def _events(self, day: date) -> list[dict]:
+        """The events of scrape date ``day`` (the bundle is read-only: built once per transport,
+        then shared by the events request and each of its event-odds requests)."""
+        if day not in self._events_by_day:
+            self._events_by_day[day] = self._build_events(day)
+        return [dict(e) for e in self._events_by_day[day]]
+
+    def _build_events(self, day: date) -> list[dict]:
         self.bundle.ensure("props")
         rows = self.bundle.cursor().execute(
             "select distinct away_code, home_code from props where file_date = ? order by 1, 2", [day.isoformat()]

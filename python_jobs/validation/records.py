@@ -232,8 +232,12 @@ def validate_and_load(con: Warehouse, kind: RecordKind, builder: StageBuilder,
     try:
         mem.register("_stage_in", stage)
         checks = kind.checks
-        code_case = "case " + " ".join(f"when coalesce({c.condition}, false) then '{c.code}'" for c in checks) + " end"
-        reason_case = "case " + " ".join(f"when coalesce({c.condition}, false) then {c.reason}" for c in checks) + " end"
+        # the first failing check, by its position: its conditions are evaluated once per record
+        # (for the code and the reason alike), only where the parser did not already give both
+        first_failing = "case " + " ".join(f"when coalesce({c.condition}, false) then {i}"
+                                           for i, c in enumerate(checks)) + " end"
+        code_case = "case _check_no " + " ".join(f"when {i} then '{c.code}'" for i, c in enumerate(checks)) + " end"
+        reason_case = "case _check_no " + " ".join(f"when {i} then {c.reason}" for i, c in enumerate(checks)) + " end"
         key = ", ".join(kind.key)
         earlier = "false"
         if check_earlier:
@@ -254,11 +258,16 @@ def validate_and_load(con: Warehouse, kind: RecordKind, builder: StageBuilder,
             with typed as (
                 select *, {", ".join(kind.typed)} from _stage_in
             ),
-            reasoned as (
+            numbered as (
                 select *,
+                       case when pre_reason_code is null or pre_reason is null then {first_failing} end as _check_no
+                from typed
+            ),
+            reasoned as (
+                select * exclude (_check_no),
                        coalesce(pre_reason_code, {code_case}) as reason_code0,
                        coalesce(pre_reason, {reason_case}) as reason0
-                from typed
+                from numbered
             ),
             ranked as (
                 select *,

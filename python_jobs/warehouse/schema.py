@@ -16,14 +16,21 @@ All timestamps are ``timestamp with time zone`` in UTC. A game date is the US/Ea
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
+import os
 import shutil
 import tempfile
 import threading
+import uuid
 from pathlib import Path
 from typing import Any
 
 from python_jobs.config import Settings, get_settings
 from python_jobs.warehouse.duckdb_engine import warehouse_file
+
+log = logging.getLogger(__name__)
 
 RAW_SCHEMA = "raw"
 # the table whose presence means "the raw layer exists" (every raw table is created together)
@@ -41,12 +48,69 @@ class RawLayerError(RuntimeError):
 
 def raw_layer_ddl_duckdb(settings: Settings | None = None) -> list[str]:
     """The raw layer's CREATE statements for DuckDB, rendered by dbt's ``create_raw_layer`` into a
-    scratch file once per process (``create schema`` first, then one ``create table`` per table)."""
+    scratch file once per process (``create schema`` first, then one ``create table`` per table),
+    or dbt's earlier rendering of the very same project (``cached_ddl``)."""
     global _duckdb_ddl
+    settings = settings or get_settings()
     with _lock:
         if _duckdb_ddl is None:
-            _duckdb_ddl = _render_duckdb_ddl(settings or get_settings())
+            _duckdb_ddl = cached_ddl(settings)
+        if _duckdb_ddl is None:
+            _duckdb_ddl = _render_duckdb_ddl(settings)
+            _keep_ddl(settings, _duckdb_ddl)
         return list(_duckdb_ddl)
+
+
+# ---------------------------------------------------------------- dbt's rendering, kept per project content
+DDL_CACHE_VERSION = 1
+
+
+def _ddl_cache_path(settings: Settings) -> Path:
+    """Where dbt's DuckDB rendering of the layer is kept: named by the sha256 of everything it can
+    depend on (the content of every file dbt parses, the dbt target, the dbt, dbt-duckdb and
+    DuckDB versions), so a changed source YAML, macro or version is never served an old rendering."""
+    from importlib.metadata import version
+
+    from python_jobs.dbt_runner import _project_fingerprint
+
+    digest = hashlib.sha256()
+    for part in (f"v{DDL_CACHE_VERSION}", settings.dbt_target, version("dbt-core"), version("dbt-duckdb"),
+                 version("duckdb")):
+        digest.update(part.encode() + b"\0")
+    for entry in _project_fingerprint(settings.home):  # the files dbt reads (a change re-parses)
+        path = Path(settings.home, entry[0])
+        digest.update(str(path.relative_to(settings.home)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return settings.cache_dir / "raw-ddl" / f"{digest.hexdigest()}.json"
+
+
+def cached_ddl(settings: Settings) -> list[str] | None:
+    """dbt's recorded rendering for exactly this project content, or None (dbt must render it)."""
+    path = _ddl_cache_path(settings)
+    if not path.exists():
+        return None
+    try:
+        statements = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        log.warning("raw layer cache %s unreadable (%s): dbt renders the layer again", path, exc)
+        return None
+    if not (isinstance(statements, list) and statements and all(isinstance(x, str) for x in statements)):
+        log.warning("raw layer cache %s malformed: dbt renders the layer again", path)
+        return None
+    return statements
+
+
+def _keep_ddl(settings: Settings, statements: list[str]) -> None:
+    """Keep dbt's rendering for the next process (temporary file renamed: never half written).
+    A cache that cannot be written costs only time: a warning."""
+    path = _ddl_cache_path(settings)
+    tmp = path.with_name(f"{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(json.dumps(statements))
+        os.replace(tmp, path)
+    except OSError as exc:
+        log.warning("raw layer cache %s not written: %s", path, exc)
+        tmp.unlink(missing_ok=True)
 
 
 def _render_duckdb_ddl(settings: Settings) -> list[str]:
@@ -123,6 +187,8 @@ def ensure_raw_schema(target: Any = None, settings: Settings | None = None) -> N
     # DuckDB with no connection open by the caller: dbt creates the layer in the file itself (the
     # parse is then reused by the run's dbt builds); a short connection checks first
 
+    global _duckdb_ddl
+
     path = settings.database_path
     with _lock:
         if str(path) in _duckdb_done:
@@ -133,14 +199,18 @@ def ensure_raw_schema(target: Any = None, settings: Settings | None = None) -> N
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
             exists = False
+        if not exists and _duckdb_ddl is None:
+            # dbt's rendering of this very project content, kept by an earlier process
+            _duckdb_ddl = cached_ddl(settings)
         if not exists and _duckdb_ddl is not None:
-            # already rendered by dbt in this process: replay it (one dbt invocation per process)
+            # already rendered by dbt (in this process, or kept by an earlier one): replay it
             with warehouse_file(str(path)) as con:
                 for statement in _duckdb_ddl:
                     con.execute(statement)
         elif not exists:
             run_dbt(["run-operation", "create_raw_layer"], settings)
             _remember_duckdb_ddl(path)
+            _keep_ddl(settings, list(_duckdb_ddl or []))
         _duckdb_done.add(str(path))
 
 

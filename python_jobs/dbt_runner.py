@@ -8,11 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import importlib
 import logging
 import os
-import sys
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -45,28 +42,6 @@ class DbtOutcome:
 
 
 _runner_cache: dict[str, Any] = {}
-_preload: threading.Thread | None = None
-
-
-def import_dbt_in_background(settings: Settings | None = None) -> None:
-    """Start importing dbt and its adapter (~1.5-2.5 s, once per process) in a daemon thread, so
-    the import overlaps the work before the first dbt call (a daily run's lock, ledger and land
-    step). The first ``run_dbt`` waits for it; an import that fails here fails again there, from
-    the ordinary import, with its own error."""
-    global _preload
-    if _preload is not None or "dbt.cli.main" in sys.modules:
-        return
-    adapter = "dbt.adapters.bigquery" if settings is not None and settings.engine == "bigquery" else "dbt.adapters.duckdb"
-
-    def _import() -> None:
-        try:
-            for name in ("dbt.cli.main", adapter):
-                importlib.import_module(name)
-        except Exception:   # noqa: BLE001 - re-raised by run_dbt's own import, where it is needed
-            log.debug("background import of dbt failed", exc_info=True)
-
-    _preload = threading.Thread(target=_import, name="dbt-import", daemon=True)
-    _preload.start()
 
 # The per-run values (they change with every run or date). They travel to dbt in the environment
 # variable RUN_VARS_ENV (JSON), read by the macro run_var() only while executing, never as --vars:
@@ -201,8 +176,6 @@ def run_dbt(args: list[str], settings: Settings | None = None, *, check: bool = 
     """
     import json
 
-    if _preload is not None:
-        _preload.join()   # the background import (import_dbt_in_background): one import at a time
     settings = settings or get_settings()
     vars = dict(vars or {})
     run_vars = {k: vars.pop(k) for k in list(vars) if k in RUN_VARS}

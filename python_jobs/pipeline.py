@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from python_jobs.config import Settings
-from python_jobs.dbt_runner import import_dbt_in_background, run_dbt
+from python_jobs.dbt_runner import run_dbt
 from python_jobs.errors import PermanentError, PicklableError, TransientError
 from python_jobs.ops import locks, records
 from python_jobs.ops.clock import Clock, FakeClock, SystemClock
@@ -581,7 +581,6 @@ def run_day(settings: Settings, game_date: date, *, flow: str = "daily", force: 
     inputs = records.inputs_hash(settings, {"steps": [s.name for s in steps]})
     key = records.idempotency_key(flow, game_date, inputs)
     wait = timedelta(minutes=cfg.lock.wait_minutes if wait_minutes is None else wait_minutes)
-    import_dbt_in_background(settings)   # overlaps the lock, the ledger and the land step
 
     _wait_for_running_run(settings, game_date, lock_key, wait, cfg, clock)
     info = locks.acquire(settings, lock_key, holder_id, timedelta(minutes=cfg.lock.ttl_minutes), wait=wait,

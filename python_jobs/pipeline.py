@@ -38,7 +38,7 @@ from python_jobs.ops import locks, records
 from python_jobs.ops.clock import Clock, FakeClock, SystemClock
 from python_jobs.ops.config import OpsConfig, ops_config
 from python_jobs.ops.counts import PHASE_OUTPUTS, count_phase
-from python_jobs.ops.guard import WarehouseBusy, short_write, warehouse_guard
+from python_jobs.ops.guard import WarehouseBusy, kept_connection, short_write, warehouse_guard
 from python_jobs.ops.records import Alert
 from python_jobs.ops.status import progress_is_live
 from python_jobs.ops.waits import wait_alerts, wait_for_sources, wait_rows
@@ -275,9 +275,12 @@ def fence(ctx: RunContext) -> None:
 
 
 @contextlib.contextmanager
-def guarded_write(ctx: RunContext, timeout: float | None = None) -> Iterator[None]:
-    """The writer guard, then the fence: the only way a step of a run writes the warehouse."""
-    with warehouse_guard(ctx.settings, timeout=timeout):
+def guarded_write(ctx: RunContext, timeout: float | None = None, *, keep_open: bool = False) -> Iterator[None]:
+    """The writer guard, then the fence: the only way a step of a run writes the warehouse.
+    ``keep_open``: the block only writes through ``short_write`` (no dbt): one open of the file for
+    the fence and all of them (``guard.kept_connection``)."""
+    with warehouse_guard(ctx.settings, timeout=timeout), \
+            (kept_connection(ctx.settings, timeout=timeout) if keep_open else contextlib.nullcontext()):
         fence(ctx)
         yield
 
@@ -379,8 +382,8 @@ def step_gate(ctx: RunContext) -> StepOutcome:
     A source past ``error_after`` fails the gate; one past ``warn_after`` only is passed on to the
     later phases in the ``stale_sources`` var (its upcoming feature rows are flagged stale)."""
     vars_ = ctx.dbt_vars("gate")
-    selection = [f"source:{name}" for name in ctx.cfg.gate_sources]
-    fresh = run_dbt(["source", "freshness", "--select", *selection], ctx.settings, vars=vars_, check=False)
+    # the selector `gate` (selectors.yml) names the Phase 1 sources; `phase2` excludes their tests
+    fresh = run_dbt(["source", "freshness", "--selector", "gate"], ctx.settings, vars=vars_, check=False)
     by_status: dict[str, list[str]] = {}
     for res in fresh.results:
         node = getattr(res, "node", None)
@@ -391,17 +394,22 @@ def step_gate(ctx: RunContext) -> StepOutcome:
         raise GateFailed(f"source freshness failed for {', '.join(bad) or 'dbt itself'}: "
                          "Phase 2 does not start on stale sources")
     ctx.stale_sources = sorted(by_status.get("warn", []))
-    tests = run_dbt(["test", "--select", *selection], ctx.settings, vars=ctx.dbt_vars("gate"))
+    tests = run_dbt(["test", "--selector", "gate"], ctx.settings, vars=ctx.dbt_vars("gate"))
     return StepOutcome(rows_out=len(fresh.results) + len(tests.results),
                        detail=f"{len(fresh.results)} freshness checks (stale: "
                               f"{', '.join(ctx.stale_sources) or 'none'}), {len(tests.results)} source tests")
 
 
+# dbt unit tests check the SQL logic on fixed fixture rows, not the day's data: they run in CI and in
+# a developer's `dbt build`, not in the daily run (dbt's advice for production builds)
+DAILY_BUILD_FLAGS = ("--exclude-resource-type", "unit_test")
+
+
 def dbt_phase(selector: str) -> Callable[[RunContext], StepOutcome]:
     def step(ctx: RunContext) -> StepOutcome:
         # buildable: a test spanning two phases runs in the later one (when all its parents exist)
-        outcome = run_dbt(["build", "--selector", selector, "--indirect-selection", "buildable"], ctx.settings,
-                          vars=ctx.dbt_vars(selector))
+        outcome = run_dbt(["build", "--selector", selector, "--indirect-selection", "buildable", *DAILY_BUILD_FLAGS],
+                          ctx.settings, vars=ctx.dbt_vars(selector))
         return StepOutcome(rows_out=_count(ctx, selector) if selector in PHASE_OUTPUTS else None,
                            detail=f"{len(outcome.results)} dbt nodes")
     step.__name__ = f"dbt_{selector}"
@@ -448,7 +456,7 @@ def step_export(ctx: RunContext) -> StepOutcome:
 def step_monitoring(ctx: RunContext) -> StepOutcome:
     from python_jobs.ops import monitor
 
-    run_dbt(["build", "--selector", "monitoring"], ctx.settings, vars=ctx.dbt_vars("monitoring"))
+    run_dbt(["build", "--selector", "monitoring", *DAILY_BUILD_FLAGS], ctx.settings, vars=ctx.dbt_vars("monitoring"))
     with short_write(ctx.settings) as con:
         found = monitor.collect(con, ctx.game_date, ctx.cfg)
     ctx.alerts.extend(found.alerts)
@@ -515,7 +523,7 @@ def execute_step(step: Step, ctx: RunContext) -> StepOutcome:
                          logged_at=ctx.clock.now())
         raise
     finished = ctx.clock.now()
-    with guarded_write(ctx):
+    with guarded_write(ctx, keep_open=True):
         _record_success(step, ctx, outcome, started, finished)
     log.info("step %s done in %.1f s (%s)", step.name, (finished - started).total_seconds(), outcome.detail)
     return outcome
@@ -582,20 +590,23 @@ def run_day(settings: Settings, game_date: date, *, flow: str = "daily", force: 
     ctx.lock_expires_at = info.expires_at
     result = RunResult(run_id, correlation_id, game_date, flow, "running")
     try:
-        # we hold the date's lock: any run of it still 'running' in the ledger is dead or lost its lock
-        n_abandoned = records.abandon_runs(settings, game_date, found_by=run_id, at=clock.now())
+        with kept_connection(settings):   # the ledger's statements: one open of the file
+            # we hold the date's lock: any run of it still 'running' in the ledger is dead or lost its lock
+            n_abandoned = records.abandon_runs(settings, game_date, found_by=run_id, at=clock.now())
+            previous = None if force else records.finished_run(settings, key)
+            if previous is None:
+                records.start_run(settings, run_id=run_id, key=key, flow=flow, game_date=game_date,
+                                  inputs=inputs, correlation_id=correlation_id, holder_id=holder_id,
+                                  started_at=clock.now())
         if n_abandoned:
             log.warning("%s: %d earlier run(s) of this date left 'running' are recorded as abandoned",
                         game_date, n_abandoned)
-        previous = None if force else records.finished_run(settings, key)
         if previous is not None:
             result.status = "noop"
             result.previous_run_id = previous.run_id
             log.info("run for %s with the same inputs already finished (run %s): nothing to do",
                      game_date, previous.run_id)
             return result
-        records.start_run(settings, run_id=run_id, key=key, flow=flow, game_date=game_date, inputs=inputs,
-                          correlation_id=correlation_id, holder_id=holder_id, started_at=clock.now())
         _write_progress(ctx, None, "running")
         for step in steps:
             t0 = time.monotonic()
@@ -637,10 +648,11 @@ def _close(ctx: RunContext, result: RunResult, error: BaseException | None = Non
     """Write the alerts, close the run ledger row and the progress file. A run that lost its lock
     only closes its own ledger row: no alerts, and the progress file now belongs to the new holder."""
     now = ctx.clock.now()
-    if result.status != "lost_lock":
-        records.raise_alerts(ctx.settings, ctx.alerts, run_id=ctx.run_id, correlation_id=ctx.correlation_id,
-                             raised_at=now)
-    records.finish_run(ctx.settings, ctx.run_id, status=result.status, finished_at=now, error=error)
+    with kept_connection(ctx.settings):
+        if result.status != "lost_lock":
+            records.raise_alerts(ctx.settings, ctx.alerts, run_id=ctx.run_id, correlation_id=ctx.correlation_id,
+                                 raised_at=now)
+        records.finish_run(ctx.settings, ctx.run_id, status=result.status, finished_at=now, error=error)
     if result.status != "lost_lock":
         _write_progress(ctx, None, result.status)
 

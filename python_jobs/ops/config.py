@@ -58,7 +58,6 @@ class LockConfig(BaseModel):
 class OpsConfig(BaseModel):
     timezone: str
     sources: dict[str, SourceSpec]
-    gate_sources: list[str] = Field(min_length=1)
     source_wait: SourceWait
     phase_timeouts_seconds: dict[str, float]
     retries: Retries

@@ -150,3 +150,33 @@ def test_a_second_process_that_waits_runs_after_the_first_and_is_a_noop(tmp_sett
     assert (a.returncode, b.returncode) == (0, 0), (out_a, out_b)
     assert "STATUS: succeeded" in out_a and "STATUS: noop" in out_b
     assert q(tmp_settings, "select count(*) from main.synthetic_output") == [(8,)]
+
+
+def test_a_step_opens_the_warehouse_file_three_times_its_bookkeeping_shares_one_open(tmp_settings, monkeypatch):
+    """Opening and closing the DuckDB file costs ~25-50 ms (catalog load, checkpoint on close). A
+    step opens it for the fence before it, for its own write (the synthetic step writes once) and
+    ONCE for everything after it: fence, execution log row, phase completion (they were one open
+    each). The difference between a 4-step and a 2-step run is two steps' opens, nothing else."""
+    from python_jobs.warehouse import duckdb_engine
+
+    opens = []
+    real_init = duckdb_engine.DuckDBWarehouse.__init__
+
+    def counting_init(self, *args, **kwargs):
+        opens.append(args[0] if args else kwargs.get("path"))
+        real_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(duckdb_engine.DuckDBWarehouse, "__init__", counting_init)
+    two = synthetic_steps()
+    four = two + [Step(f"{s.name}_again", p, s.func, records_completion=True)
+                  for s, p in zip(two, ("phase4", "phase5"), strict=True)]
+    assert run_day(tmp_settings, D, steps=two).status == "succeeded"
+    opens_two = len(opens)
+    opens.clear()
+    assert run_day(tmp_settings, date(2025, 3, 20), steps=four).status == "succeeded"
+    assert (len(opens) - opens_two) / 2 == 3
+    # every write of the shared opens landed: 4 log rows and 4 completions for the second date
+    assert q(tmp_settings, "select count(*) from raw.pipeline_execution_log where game_date = ?",
+             [date(2025, 3, 20)]) == [(4,)]
+    assert q(tmp_settings, "select phase from raw.phase_completions where game_date = ? order by phase",
+             [date(2025, 3, 20)]) == [("phase2",), ("phase3",), ("phase4",), ("phase5",)]

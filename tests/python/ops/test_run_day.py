@@ -109,6 +109,57 @@ def test_run_day_builds_every_phase_and_logs_it(reference):
     assert run_day(reference, D).status == "noop"
 
 
+def test_every_dbt_node_runs_once_a_day_and_the_gate_tests_before_any_phase2_model(reference):
+    """The gate's source tests ran twice a day (the gate, then again in phase2): now once, in the
+    gate, before any Phase 2 model starts. dbt unit tests (fixture rows, not the day's data) run in
+    CI and a developer's `dbt build` (tests/python/dbt/test_fresh_clone.py), not in the daily run."""
+    from collections import Counter
+
+    with short_write(reference) as con:
+        (run_id,) = con.fetchone("select run_id from raw.pipeline_runs where status in ('succeeded', 'slo_failed')")
+        rows = con.fetchall("select node, node_type, phase, started_at, finished_at from raw.pipeline_execution_log "
+                            "where run_id = ? and node_type <> 'step'", [run_id])
+    runs_per_node = Counter(node for node, *_ in rows)
+    assert [n for n, c in runs_per_node.items() if c > 1] == []
+    # dbt names a generic test on a source `source_<test>_<source>_<table>_...`
+    source_tests = {node for node, kind, *_ in rows if kind == "test" and node.startswith("test.nba_props.source_")}
+    gate_tests = {node for node, kind, phase, *_ in rows if kind == "test" and phase == "gate"}
+    assert source_tests and gate_tests == source_tests
+    last_gate_test = max(finished for node, _, _, _, finished in rows if node in gate_tests)
+    first_phase2_model = min(started for _, kind, phase, started, _ in rows if kind == "model" and phase == "phase2")
+    assert last_gate_test <= first_phase2_model
+    assert [node for node, kind, *_ in rows if kind == "unit_test"] == []
+
+
+def test_a_failing_source_test_stops_the_run_at_the_gate_before_phase2(history, tmp_path):
+    """A landed row that breaks a source test (market_key must be 'player_points') fails the gate:
+    no Phase 2 node runs, no phase2 completion is recorded. Phase 2 no longer repeats the source
+    tests, so the gate is the only place they run: this is what guarantees it still stops."""
+    from python_jobs.pipeline import PipelineFailed
+
+    settings = copy_warehouse(history, tmp_path / "bad_source")
+    with short_write(settings) as con:
+        con.execute("insert into raw.odds_player_props select * replace ('player_rebounds' as market_key, "
+                    "record_index + 1000000 as record_index) from raw.odds_player_props "
+                    "where scraped_at = (select max(scraped_at) from raw.odds_player_props) limit 1")
+    with pytest.raises(PipelineFailed) as failed:
+        run_day(settings, D)
+    assert failed.value.step == "gate"
+    run_id = failed.value.result.run_id
+    with short_write(settings) as con:
+        logged = con.fetchall("select phase, node, status from raw.pipeline_execution_log where run_id = ? "
+                              "and node_type = 'test' and status <> 'pass'", [run_id])
+        assert [(phase, status) for phase, node, status in logged if "market_key" in node] == [("gate", "fail")]
+        # the run's steps: land, then the gate that failed; its dbt nodes: freshness checks and source tests
+        assert con.fetchall("select node, status from raw.pipeline_execution_log where run_id = ? "
+                            "and node_type = 'step' order by started_at", [run_id]) == [("land", "success"),
+                                                                                        ("gate", "error")]
+        assert con.fetchall("select distinct node_type from raw.pipeline_execution_log where run_id = ? "
+                            "order by 1", [run_id]) == [("source",), ("step",), ("test",)]
+        assert con.fetchone("select count(*) from raw.phase_completions where run_id = ? and phase = 'phase2'",
+                            [run_id]) == (0,)
+
+
 def test_prefect_daily_flow_leaves_the_same_state_as_run_day(history, reference, tmp_path, monkeypatch):
     from flows._prefect_env import configure_prefect
 

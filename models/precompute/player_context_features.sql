@@ -43,8 +43,17 @@ with
 
 bounds as (
     select
-        {{ features_refresh_from_date('already_built.game_date < ' ~ features_reference_date()) }}
-            as refresh_from_date
+        refresh.refresh_from_date,
+        -- a constant for the scan (an expression of a subquery is not pushed down to it)
+        cast(
+            {{ dbt.dateadd('day', -1 * var('ml_availability_max_days_since_game'), 'refresh.refresh_from_date') }}
+            as date
+        ) as last_games_from_date
+    from (
+        select
+            {{ features_refresh_from_date('already_built.game_date < ' ~ features_reference_date()) }}
+                as refresh_from_date
+    ) as refresh
 ),
 
 resolved_lines as (
@@ -320,10 +329,7 @@ last_games as (
             usual_lines.player_id = recent_games.player_id
             and usual_lines.game_date > recent_games.game_date
     -- only a game within ml_availability_max_days_since_game days of the board date counts
-    {%- set max_days = var('ml_availability_max_days_since_game') %}
-    where
-        recent_games.game_date
-        >= {{ dbt.dateadd('day', -1 * max_days, '(select bounds.refresh_from_date from bounds)') }}
+    where recent_games.game_date >= (select bounds.last_games_from_date from bounds)
     group by usual_lines.player_id, usual_lines.team_id, usual_lines.game_date
 ),
 

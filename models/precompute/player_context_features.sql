@@ -1,4 +1,12 @@
-{{ config(materialized='table', cluster_by=['player_id']) }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy=date_replace_strategy(),
+        unique_key='game_date',
+        on_schema_change='append_new_columns',
+        cluster_by=['player_id'],
+    )
+}}
 
 {#- Season carry-over and availability features, one row per player_daily_cache row (player, game
     date), as of the morning of the game date (docs/features.md "Carry-over and availability").
@@ -18,22 +26,137 @@
     board on the date and he has no line on it. Vacated minutes / usage / points are those absent teammates' season
     averages (the player himself excluded). The minutes projection gives the vacated minutes to
     the present regulars in proportion to their base minutes. Only games before the date and lines
-    of the date itself (the morning board) are read. -#}
+    of the date itself (the morning board) are read.
+
+    Incremental: delete+insert by game_date from features_refresh_from_date (a built date counts
+    as played when it is before the run's reference date). Bounded reads: player_daily_cache from
+    the earliest of the refresh date and the line boards the availability rule looks back to (the
+    states at a regular's latest lined date); player_game_summary for the seasons of those rows
+    and the one before (season totals, roles, priors), from the refresh date minus
+    ml_availability_max_days_since_game (last games), and before those seasons only the ids of the
+    players who played then (whether a player's first season is one of the seasons read); the line
+    boards whole (a team's 4 previous boards have no date bound). -#}
 
 {%- set k = var('ml_carryover_prior_games') -%}
 
 with
 
-daily_cache as (
-    select * from {{ ref('player_daily_cache') }}
-),
-
-player_games as (
-    select * from {{ ref('player_game_summary') }}
+bounds as (
+    select
+        refresh.refresh_from_date,
+        -- a constant for the scan (an expression of a subquery is not pushed down to it)
+        cast(
+            {{ dbt.dateadd('day', -1 * var('ml_availability_max_days_since_game'), 'refresh.refresh_from_date') }}
+            as date
+        ) as last_games_from_date
+    from (
+        select
+            {{ features_refresh_from_date('already_built.game_date < ' ~ features_reference_date()) }}
+                as refresh_from_date
+    ) as refresh
 ),
 
 resolved_lines as (
     select * from {{ ref('player_prop_lines_resolved') }}
+),
+
+-- availability candidates first: their latest lined dates bound the daily cache read ----------
+lined_players as (
+    select distinct
+        player_id,
+        resolved_team_id as team_id,
+        game_date
+    from resolved_lines
+    where is_resolved and resolved_team_id is not null
+),
+
+team_boards as (
+    select
+        team_id,
+        game_date,
+        row_number() over (partition by team_id order by game_date) as board_number
+    from (select distinct
+        team_id,
+        game_date
+    from lined_players) as boards
+),
+
+usual_lines as (
+    -- (player, team, board): how many of the team's 4 previous boards had a line for the player
+    -- (boards from the refresh date: the rows this run builds)
+    select
+        team_boards.team_id,
+        team_boards.game_date,
+        lined_players.player_id,
+        count(*) as recent_lines,
+        max(earlier.game_date) as last_lined_date
+    from team_boards
+    inner join team_boards as earlier
+        on
+            team_boards.team_id = earlier.team_id
+            and earlier.board_number between team_boards.board_number - 4 and team_boards.board_number - 1
+    inner join lined_players
+        on
+            earlier.team_id = lined_players.team_id
+            and earlier.game_date = lined_players.game_date
+    where team_boards.game_date >= (select bounds.refresh_from_date from bounds)
+    group by team_boards.team_id, team_boards.game_date, lined_players.player_id
+),
+
+state_bounds as (
+    -- the daily cache rows needed: from the refresh date, and the candidates' latest lined dates
+    select
+        least(
+            (select bounds.refresh_from_date from bounds),
+            coalesce(min(usual_lines.last_lined_date), (select bounds.refresh_from_date from bounds))
+        ) as states_from_date
+    from usual_lines
+),
+
+daily_cache as (
+    select * from {{ ref('player_daily_cache') }}
+    where game_date >= (select state_bounds.states_from_date from state_bounds)
+),
+
+season_bounds as (
+    -- the seasons whose totals are needed: the previous season of every daily cache row read
+    -- ('2023' <= '2023-24' < '2024': a season label compared with a start year as text)
+    select
+        cast(min(cast(substr(daily_cache.season, 1, 4) as {{ dbt.type_int() }})) - 1 as {{ dbt.type_string() }})
+            as first_season_label
+    from daily_cache
+),
+
+-- player_game_summary is read straight from the model, each read with its own bound (a CTE read
+-- more than once is materialised whole on DuckDB, so no bound would reach the scan)
+player_games as (
+    select * from {{ ref('player_game_summary') }}
+    where season >= (select season_bounds.first_season_label from season_bounds)
+),
+
+earlier_players as (
+    -- players with a game before the seasons read (their first season is earlier): the only read of
+    -- older history, one narrow column (empty on a full build)
+    select distinct player_id
+    from {{ ref('player_game_summary') }}
+    where season < (select season_bounds.first_season_label from season_bounds)
+),
+
+first_seasons as (
+    -- a player's first season where it matters (the seasons read), else one before them: the
+    -- comparisons below (= a season read, > the league's first) give what all history gives
+    select
+        player_games.player_id,
+        case
+            when earlier_players.player_id is not null
+                then cast(substr(min(season_bounds.first_season_label), 1, 4) as {{ dbt.type_int() }}) - 1
+            else min(cast(substr(player_games.season, 1, 4) as {{ dbt.type_int() }}))
+        end as first_start_year
+    from player_games
+    cross join season_bounds
+    left join earlier_players
+        on player_games.player_id = earlier_players.player_id
+    group by player_games.player_id, earlier_players.player_id
 ),
 
 -- carry-over ----------------------------------------------------------------------------------
@@ -67,17 +190,19 @@ season_rows as (
         season_totals.*,
         game_teams.team_id as last_team_id,
         {{ role_from_minutes_rank('season_totals.minutes_rank_avg') }} as role,
-        min(season_totals.season_start_year) over (partition by season_totals.player_id) as first_start_year
+        first_seasons.first_start_year
     from season_totals
     inner join game_teams
         on
             season_totals.player_id = game_teams.player_id
             and season_totals.season = game_teams.season
             and game_teams.recency = 1
+    inner join first_seasons
+        on season_totals.player_id = first_seasons.player_id
 ),
 
 league_first_start as (
-    select min(season_start_year) as first_year from season_rows
+    select min(first_start_year) as first_year from first_seasons
 ),
 
 role_priors as (
@@ -191,58 +316,20 @@ blended as (
 ),
 
 -- availability --------------------------------------------------------------------------------
-lined_players as (
-    select distinct
-        player_id,
-        resolved_team_id as team_id,
-        game_date
-    from resolved_lines
-    where is_resolved and resolved_team_id is not null
-),
-
-team_boards as (
-    select
-        team_id,
-        game_date,
-        row_number() over (partition by team_id order by game_date) as board_number
-    from (select distinct
-        team_id,
-        game_date
-    from lined_players) as boards
-),
-
-usual_lines as (
-    -- (player, team, board): how many of the team's 4 previous boards had a line for the player
-    select
-        team_boards.team_id,
-        team_boards.game_date,
-        lined_players.player_id,
-        count(*) as recent_lines,
-        max(earlier.game_date) as last_lined_date
-    from team_boards
-    inner join team_boards as earlier
-        on
-            team_boards.team_id = earlier.team_id
-            and earlier.board_number between team_boards.board_number - 4 and team_boards.board_number - 1
-    inner join lined_players
-        on
-            earlier.team_id = lined_players.team_id
-            and earlier.game_date = lined_players.game_date
-    group by team_boards.team_id, team_boards.game_date, lined_players.player_id
-),
-
 last_games as (
     -- each candidate's last game strictly before the board date (box scores only)
     select
         usual_lines.player_id,
         usual_lines.team_id,
         usual_lines.game_date,
-        max(player_games.game_date) as last_game_date
+        max(recent_games.game_date) as last_game_date
     from usual_lines
-    inner join player_games
+    inner join {{ ref('player_game_summary') }} as recent_games
         on
-            usual_lines.player_id = player_games.player_id
-            and usual_lines.game_date > player_games.game_date
+            usual_lines.player_id = recent_games.player_id
+            and usual_lines.game_date > recent_games.game_date
+    -- only a game within ml_availability_max_days_since_game days of the board date counts
+    where recent_games.game_date >= (select bounds.last_games_from_date from bounds)
     group by usual_lines.player_id, usual_lines.team_id, usual_lines.game_date
 ),
 
@@ -387,6 +474,8 @@ final as (
         projected_minutes,
         projected_minutes * points_blended / nullif(minutes_blended, 0) as projected_points
     from projected
+    -- the older daily cache rows were read for the regulars' states only
+    where game_date >= (select bounds.refresh_from_date from bounds)
 )
 
 select * from final

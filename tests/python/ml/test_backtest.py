@@ -143,6 +143,18 @@ def test_wilson_interval_known_values():
     assert wilson(0, 0) == (None, None)
 
 
+def clean_and_poisoned(tmp_path, store, lines):
+    """Two warehouses of the same store and lines, the second with the results of FIRST and later
+    poisoned (+40 points): a fit that reads them predicts differently in the two."""
+    poisoned = store.copy()
+    later = poisoned["game_date"] >= FIRST
+    poisoned.loc[later, "actual_points"] = poisoned.loc[later, "actual_points"] + 40
+    clean_settings, poisoned_settings = make_settings(tmp_path / "clean"), make_settings(tmp_path / "poisoned")
+    build(clean_settings, store, lines)
+    build(poisoned_settings, poisoned, lines)
+    return clean_settings, poisoned_settings
+
+
 @pytest.mark.timeout(300)
 def test_a_model_never_trains_on_its_anchor_day_or_later(tmp_path):
     """Discriminating leakage check: the labels of the anchor day and after are poisoned (+40 points)
@@ -152,12 +164,7 @@ def test_a_model_never_trains_on_its_anchor_day_or_later(tmp_path):
     store = syn.make_store()
     dates = [FIRST + timedelta(days=i) for i in range((LAST - FIRST).days + 1)]
     lines = syn.make_lines(store, dates)
-    poisoned = store.copy()
-    later = poisoned["game_date"] >= FIRST
-    poisoned.loc[later, "actual_points"] = poisoned.loc[later, "actual_points"] + 40
-    clean_settings, poisoned_settings = make_settings(tmp_path / "clean"), make_settings(tmp_path / "poisoned")
-    build(clean_settings, store, lines)
-    build(poisoned_settings, poisoned, lines)
+    clean_settings, poisoned_settings = clean_and_poisoned(tmp_path, store, lines)
     kwargs = {"retrain_every_days": 30, "spec": syn.SPEC, "params": syn.PARAMS, "include_predictions": True}
     clean = backtest(clean_settings, FIRST, LAST, **kwargs)
     bad = backtest(poisoned_settings, FIRST, LAST, **kwargs)
@@ -199,12 +206,7 @@ def test_the_stacking_and_calibrators_fit_only_on_lines_before_the_anchor(tmp_pa
     store = syn.make_store()
     all_dates = sorted(set(store["game_date"]))
     lines = syn.make_lines(store, [d for d in all_dates[5:] if d <= LAST])
-    poisoned = store.copy()
-    later = poisoned["game_date"] >= FIRST
-    poisoned.loc[later, "actual_points"] = poisoned.loc[later, "actual_points"] + 40
-    clean_settings, poisoned_settings = make_settings(tmp_path / "clean"), make_settings(tmp_path / "poisoned")
-    build(clean_settings, store, lines)
-    build(poisoned_settings, poisoned, lines)
+    clean_settings, poisoned_settings = clean_and_poisoned(tmp_path, store, lines)
     params = replace(syn.PARAMS, validation_rows=400, calibration_min_rows=50, market_stack_min_rows=200,
                      market_stack_min_fit_rows=100)
     kwargs = {"retrain_every_days": 30, "spec": syn.SPEC, "params": params, "include_predictions": True}

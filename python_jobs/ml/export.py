@@ -15,8 +15,6 @@ import csv
 import io
 import json
 import math
-import os
-import tempfile
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -24,6 +22,7 @@ from typing import Any
 
 from python_jobs.config import Settings
 from python_jobs.errors import PermanentError
+from python_jobs.files import atomic_write_text
 from python_jobs.warehouse.connection import connect
 from python_jobs.warehouse.errors import RelationNotFound
 
@@ -105,13 +104,13 @@ def export_date(settings: Settings, game_date: date) -> ExportReport:
             columns = result.column_names
             records = result.to_pylist()
             records = [{k: _jsonable(v) for k, v in r.items()} for r in records]
-            _atomic_write(directory / f"{name}.json", json.dumps(records, indent=1))
-            _atomic_write(directory / f"{name}.csv", _csv(columns, records))
+            atomic_write_text(directory / f"{name}.json", json.dumps(records, indent=1))
+            atomic_write_text(directory / f"{name}.csv", _csv(columns, records))
             report.rows[name] = len(records)
             report.files += [f"{name}.json", f"{name}.csv"]
     manifest = {"game_date": game_date.isoformat(), "generated_at": settings.utcnow().isoformat(),
                 "rows": report.rows, "files": report.files}
-    _atomic_write(directory / "manifest.json", json.dumps(manifest, indent=1))
+    atomic_write_text(directory / "manifest.json", json.dumps(manifest, indent=1))
     return report
 
 
@@ -130,9 +129,3 @@ def _csv(columns: list[str], records: list[dict[str, Any]]) -> str:
     writer.writerows(records)
     return buf.getvalue()
 
-
-def _atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text)
-    os.replace(tmp, path)

@@ -20,6 +20,7 @@ from typing import Any
 from filelock import FileLock
 
 from python_jobs.errors import PermanentError
+from python_jobs.files import atomic_write_text
 from python_jobs.ml.features import FeatureSpec
 from python_jobs.ml.metrics import MarketCalibrator
 from python_jobs.ml.params import MlParams
@@ -60,7 +61,7 @@ class ModelRegistry:
         return json.loads(self.index_path.read_text())
 
     def _write_index(self, index: dict[str, Any]) -> None:
-        _atomic_write(self.index_path, json.dumps(index, indent=2, sort_keys=True))
+        atomic_write_text(self.index_path, json.dumps(index, indent=2, sort_keys=True))
 
     # -- write -------------------------------------------------------------------------------
     def register(self, model: Model, metadata: dict[str, Any], *, make_current: bool = True) -> RegisteredModel:
@@ -142,10 +143,3 @@ def _check_spec(reg: RegisteredModel, spec: FeatureSpec) -> None:
             f"order/dtype/default changes count too). Retrain with `nba-props train`."
         )
 
-
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text)
-    os.replace(tmp, path)

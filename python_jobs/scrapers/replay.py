@@ -26,9 +26,7 @@ import hashlib
 import json
 import logging
 import math
-import os
 import threading
-import uuid
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -38,6 +36,7 @@ import duckdb
 
 from python_jobs.config import Settings
 from python_jobs.errors import NotAvailableError
+from python_jobs.files import atomic_write
 from python_jobs.scrapers.base import Fetched, ScrapeRequest
 from python_jobs.scrapers.endpoints import season_start_year
 from python_jobs.validation.reference import load_teams
@@ -198,17 +197,13 @@ class _Bundle:
 
     @staticmethod
     def _write_box_cache(cur: duckdb.DuckDBPyConnection, cached: Path) -> None:
-        """Keep the parsed season (temp table ``_season``) for the next process: written to a
-        temporary name, then renamed (a concurrent reader never sees half a file). A cache that
-        cannot be written costs only speed: a warning, and the season is served from the CSV."""
-        tmp = cached.with_name(f"{cached.name}.{uuid.uuid4().hex}.tmp")
+        """Keep the parsed season (temp table ``_season``) for the next process, written atomically
+        (a concurrent reader never sees half a file). A cache that cannot be written costs only
+        speed: a warning, and the season is served from the CSV."""
         try:
-            cached.parent.mkdir(parents=True, exist_ok=True)
-            cur.execute(f"copy _season to '{_sql_path(tmp)}' (format parquet)")
-            os.replace(tmp, cached)
+            atomic_write(cached, lambda tmp: cur.execute(f"copy _season to '{_sql_path(tmp)}' (format parquet)"))
         except (OSError, duckdb.Error) as exc:
             log.warning("replay cache %s not written: %s", cached, exc)
-            tmp.unlink(missing_ok=True)
 
     def _load_team_games(self) -> None:
         files = sorted((self.data_dir / "team_games").glob("*.csv.gz"))

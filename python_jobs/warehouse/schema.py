@@ -19,15 +19,14 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import shutil
 import tempfile
 import threading
-import uuid
 from pathlib import Path
 from typing import Any
 
 from python_jobs.config import Settings, get_settings
+from python_jobs.files import atomic_write_text
 from python_jobs.warehouse.duckdb_engine import warehouse_file
 
 log = logging.getLogger(__name__)
@@ -100,17 +99,13 @@ def cached_ddl(settings: Settings) -> list[str] | None:
 
 
 def _keep_ddl(settings: Settings, statements: list[str]) -> None:
-    """Keep dbt's rendering for the next process (temporary file renamed: never half written).
+    """Keep dbt's rendering for the next process (written atomically: never half written).
     A cache that cannot be written costs only time: a warning."""
     path = _ddl_cache_path(settings)
-    tmp = path.with_name(f"{path.name}.{uuid.uuid4().hex}.tmp")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(json.dumps(statements))
-        os.replace(tmp, path)
+        atomic_write_text(path, json.dumps(statements))
     except OSError as exc:
         log.warning("raw layer cache %s not written: %s", path, exc)
-        tmp.unlink(missing_ok=True)
 
 
 def _render_duckdb_ddl(settings: Settings) -> list[str]:

@@ -49,6 +49,13 @@ def to_live_layout(payload: dict) -> dict:
     return out
 
 
+def small_players(n_rows: int = 3) -> dict:
+    """The real CommonAllPlayers payload (2025-26) trimmed to its first ``n_rows`` players."""
+    payload = read_gz_json(SAMPLES.parent / "reference" / "commonallplayers_2025-26.json.gz")
+    payload["resultSets"][0]["rowSet"] = payload["resultSets"][0]["rowSet"][:n_rows]
+    return payload
+
+
 def small_event_odds(n_players: int = 3) -> dict:
     """The real ORL @ CLE event odds trimmed to one bookmaker and ``n_players`` Over/Under pairs."""
     event = read_gz_json(ODDS_SAMPLE)

@@ -9,14 +9,12 @@ is asserted for every case.
 from __future__ import annotations
 
 import copy
-import gzip
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
 from _ingest_helpers import (
-    SAMPLES,
     SCOREBOARD_SAMPLE,
     close_connections,
     dumps,
@@ -25,6 +23,7 @@ from _ingest_helpers import (
     read_gz_json,
     replay_game_log,
     small_event_odds,
+    small_players,
 )
 
 from python_jobs.config import PROJECT_ROOT, Settings
@@ -296,12 +295,7 @@ def test_odds_payload_quarantined(settings: Settings, build: Callable, code: str
 # ------------------------------------------------------------------------------ players, scoreboard
 @pytest.fixture(scope="module")
 def players() -> dict:
-    with gzip.open(SAMPLES.parent / "reference" / "commonallplayers_2025-26.json.gz", "rt") as fh:
-        import json
-
-        payload = json.load(fh)
-    payload["resultSets"][0]["rowSet"] = payload["resultSets"][0]["rowSet"][:3]
-    return payload
+    return small_players(3)
 
 
 PLAYER_CASES = [

@@ -15,19 +15,17 @@ by hand), so a class on which both validators are wrong together fails too.
 from __future__ import annotations
 
 import copy
-import gzip
-import json
 from collections.abc import Iterator
 from datetime import date
 
 import pytest
 from _ingest_helpers import (
-    SAMPLES,
     close_connections,
     dumps,
     land_one,
     replay_game_log,
     small_event_odds,
+    small_players,
     to_live_layout,
 )
 
@@ -55,10 +53,7 @@ def game_log(settings: Settings) -> dict:
 
 @pytest.fixture(scope="module")
 def players() -> dict:
-    with gzip.open(SAMPLES.parent / "reference" / "commonallplayers_2025-26.json.gz", "rt") as fh:
-        payload = json.load(fh)
-    payload["resultSets"][0]["rowSet"] = payload["resultSets"][0]["rowSet"][:3]
-    return payload
+    return small_players(3)
 
 
 # (class id, header, new value or a function of the original value, expected verdict); a function

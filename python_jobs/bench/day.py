@@ -25,14 +25,18 @@ import json
 import os
 import resource
 import shutil
-import socket
 import subprocess
 import sys
 import time
 from datetime import date, timedelta
-from pathlib import Path
 
 from python_jobs.config import PROJECT_ROOT, Settings
+from python_jobs.ops.local_services import (
+    free_port,
+    start_prefect_server,
+    stop_process_group,
+    wait_until,
+)
 
 DAY = date(2025, 3, 19)
 REPEAT = 3
@@ -53,12 +57,6 @@ def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
     if proc.returncode not in (0, 2):  # 2 = finished with a failing SLO: the run itself completed
         raise RuntimeError(f"{' '.join(args)} exited {proc.returncode}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
     return proc
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class _Snapshot:
@@ -131,14 +129,6 @@ def run_day_seconds(settings: Settings, snapshot: _Snapshot) -> dict[str, object
             "day_run_day_steps": steps, "load_average_1min_after": round(os.getloadavg()[0], 2)}
 
 
-def _wait(what: str, check, deadline_s: float, proc: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + deadline_s
-    while not check():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"{what} did not come up:\n{log.read_text()[-3000:]}")
-        time.sleep(0.5)
-
-
 def _api(call, attempts: int = 5):
     """One Prefect API call; a 503 (the server's database busy on a loaded machine) is retried
     after 1, 2, 4, 8 s, any other error status raises."""
@@ -154,27 +144,16 @@ def _api(call, attempts: int = 5):
 def served_run_seconds(settings: Settings, snapshot: _Snapshot) -> dict[str, object]:
     import httpx
 
-    port = _free_port()
+    port = free_port()
     api = f"http://127.0.0.1:{port}/api"
     prefect_home = settings.warehouse_dir.parent / "day_prefect_home"
     shutil.rmtree(prefect_home, ignore_errors=True)
     env = {**_env(settings), "PREFECT_HOME": str(prefect_home), "PREFECT_API_URL": api,
            "PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW": "ignore"}
-    prefect = str(Path(sys.executable).with_name("prefect"))
     server_log, serve_log = prefect_home.with_suffix(".server.log"), prefect_home.with_suffix(".serve.log")
     procs: list[subprocess.Popen] = []
     try:
-        with open(server_log, "wb") as out:
-            procs.append(subprocess.Popen([prefect, "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-                                          env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True))
-
-        def healthy() -> bool:
-            try:
-                return httpx.get(f"{api}/health", timeout=2).status_code == 200
-            except httpx.HTTPError:
-                return False
-
-        _wait("prefect server", healthy, 180, procs[0], server_log)
+        procs.append(start_prefect_server(env, port, server_log, timeout_s=180))
         snapshot.restore()
         with open(serve_log, "wb") as out:
             procs.append(subprocess.Popen([sys.executable, "-m", "flows.serve"], env=env, cwd=PROJECT_ROOT,
@@ -187,7 +166,7 @@ def served_run_seconds(settings: Settings, snapshot: _Snapshot) -> dict[str, obj
                 deployment.update(res.json())
             return bool(deployment)
 
-        _wait("flows.serve", registered, 180, procs[1], serve_log)
+        wait_until("flows.serve", registered, procs[1], serve_log, timeout_s=180)
         runs = []
         for _ in range(REPEAT):
             snapshot.restore()
@@ -210,12 +189,7 @@ def served_run_seconds(settings: Settings, snapshot: _Snapshot) -> dict[str, obj
                 "day_prefect_served_all_seconds": [round(r, 3) for r in runs]}
     finally:
         for proc in reversed(procs):
-            proc.terminate()
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=30)
+            stop_process_group(proc)
 
 
 def run(settings: Settings) -> dict[str, object]:

@@ -7,8 +7,6 @@ subprocess, waits for ``/healthz``, yields the REST endpoint and kills the proce
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -17,6 +15,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+
+from python_jobs.ops.local_services import free_port, stop_process_group
 
 PROJECT = "test-project"
 START_TIMEOUT_S = 60.0
@@ -38,25 +38,8 @@ def emulator_binary() -> Path:
     return binary
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is not None:
-        return
-    os.killpg(proc.pid, signal.SIGTERM)  # its own process group (start_new_session): children too
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
-
-
 def _start_once(binary: Path, log_path: Path) -> tuple[subprocess.Popen, str]:
-    rest, grpc = _free_port(), _free_port()
+    rest, grpc = free_port(), free_port()
     command = [str(binary), "start", "--rest-host", "127.0.0.1", "--rest-port", str(rest),
                "--grpc-host", "127.0.0.1", "--grpc-port", str(grpc), "--project", PROJECT,
                "--ephemeral", "--log-level", "warning"]
@@ -77,7 +60,7 @@ def _start_once(binary: Path, log_path: Path) -> tuple[subprocess.Popen, str]:
         except httpx.TransportError:
             pass
         time.sleep(0.2)
-    _stop(proc)
+    stop_process_group(proc, timeout_s=10)
     raise EmulatorUnavailable(f"BigQuery emulator not healthy after {START_TIMEOUT_S:.0f} s; log: {log_path}")
 
 
@@ -104,7 +87,7 @@ def running_emulator() -> Iterator[str]:
     try:
         yield endpoint
     finally:
-        _stop(proc)
+        stop_process_group(proc, timeout_s=10)
 
 
 @contextmanager

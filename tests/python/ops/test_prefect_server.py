@@ -10,16 +10,20 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-import httpx
 import pytest
 
 from python_jobs.config import PROJECT_ROOT
+from python_jobs.ops.local_services import (
+    free_port,
+    prefect_bin,
+    start_prefect_server,
+    stop_process_group,
+)
 
 GAME_DATE = "2025-03-20"   # a date with bundled lines (README example)
 HISTORY_UNTIL = "2025-03-19"
@@ -27,52 +31,23 @@ HISTORY_UNTIL = "2025-03-19"
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _prefect_bin() -> str:
-    return str(Path(sys.executable).with_name("prefect"))
-
-
 @pytest.fixture
 def server(tmp_path: Path):
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect-home"),
            "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1",
            "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
            "PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW": "ignore"}
     env.pop("PREFECT_API_KEY", None)
-    log = open(tmp_path / "server.log", "wb")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen([_prefect_bin(), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-                            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = start_prefect_server(env, port, tmp_path / "server.log", timeout_s=120)
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError("prefect server did not start:\n"
-                                     + (tmp_path / "server.log").read_text()[-3000:])
-            time.sleep(0.5)
         yield env
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=30)
-        log.close()
+        stop_process_group(proc)
 
 
 def _cli(args: list[str], env: dict[str, str], timeout: float = 300) -> str:
-    res = subprocess.run([_prefect_bin(), *args], env=env, cwd=PROJECT_ROOT, capture_output=True,
+    res = subprocess.run([prefect_bin(), *args], env=env, cwd=PROJECT_ROOT, capture_output=True,
                          text=True, timeout=timeout)
     assert res.returncode == 0, f"prefect {' '.join(args)} failed ({res.returncode}):\n{res.stdout[-3000:]}\n{res.stderr[-3000:]}"
     return res.stdout
@@ -100,7 +75,7 @@ def test_daily_deployment_runs_on_a_real_server_with_a_process_worker(server, tm
     out = _cli(["deployment", "run", "daily/daily", "-p", f"game_date={GAME_DATE}"], env)
     flow_run_id = next(line.split("UUID:")[-1].strip() for line in out.splitlines() if "UUID:" in line)
 
-    worker = subprocess.run([_prefect_bin(), "worker", "start", "--pool", "nba-props", "--run-once"],
+    worker = subprocess.run([prefect_bin(), "worker", "start", "--pool", "nba-props", "--run-once"],
                             env=env, cwd=tmp_path, capture_output=True, text=True, timeout=800)
     assert worker.returncode == 0, worker.stdout[-3000:] + worker.stderr[-3000:]
 
@@ -142,12 +117,7 @@ def test_daily_deployment_runs_on_a_real_server_with_a_process_worker(server, tm
             time.sleep(2)
         assert state["type"] == "COMPLETED", (state, (tmp_path / "serve.log").read_text()[-3000:])
     finally:
-        serve.terminate()
-        try:
-            serve.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            serve.kill()
-            serve.wait(timeout=30)
+        stop_process_group(serve)
         serve_log.close()
     daily_deployment = json.loads(_cli(["deployment", "inspect", "daily/daily", "--output", "json"], env))
     assert daily_deployment["work_pool_name"] == "nba-props"

@@ -7,7 +7,13 @@
 - ``win_profit``: the profit of a winning 1-unit stake at American odds.
 - ``MarketCalibrator``: the calibration of P(over), a stacking of the no-vig market and the
   system's raw P(over) shrunk toward the market (docs/ml.md "Calibrated probabilities").
-- ``shrunk_stack_weight``: the weight of an out-of-sample correction (market_residual_v1).
+- The evidence rule, one place for every departure from the market (docs/ml.md "The evidence
+  rule"): ``walk_forward_held_out`` (a departure fitted on earlier dates only predicts each date),
+  ``shrunk_stack_weight`` (its weight from those held-out predictions, shrunk by the t-ratio, 0
+  below ``min_rows`` held-out rows; ``logistic_stack_weight`` is the same rule at the logistic
+  likelihood, for a departure in logit space) and ``toward_prior`` (parameters = prior + weight x (fit -
+  prior)). Used by market_residual_v1 (the implied-median shift and the ridge correction) and by
+  ``MarketCalibrator`` (the departure of P(over) from the no-vig probability).
 - ``over_outcome``: the outcome P(over) is fitted and scored against (pushes left out), for the
   calibrator's fit (training) and the backtest's Brier/log loss.
 - ``brier``, ``log_loss``, ``reliability``, ``expected_calibration_error``: probability scores;
@@ -20,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -68,20 +75,26 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
 FISHER_WEIGHT_AT_HALF = 0.25  # p (1 - p) at p = 0.5: one row's information per unit of x^2
 
 
+MARKET_PRIOR = (0.0, 1.0, 0.0)  # (a, b_market, b_model) of the calibrator that states the market
+
+
 @dataclass(frozen=True)
 class MarketCalibrator:
     """Calibrated P(over) = sigmoid(a + b_market * logit(p_market) + b_model * logit(p_raw)).
 
-    A stacking of two probability sources, the no-vig market's P(over) and the system's raw P(over),
-    fitted by penalised maximum likelihood on held-out lined rows dated before the model's cutoff.
-    The prior is the market (a = 0, b_market = 1, b_model = 0) and weighs ``prior_rows`` rows
-    (a Zellner-type penalty: ``prior_rows`` x one row's information at p = 0.5 for each coefficient,
-    so "rows" mean the same whatever the spread of the inputs). Both source weights are kept >= 0.
-    With fewer than ``min_rows`` decided rows there is no evidence: the calibrator *is* the market
-    (``version`` 'market'). A missing market probability counts as 0.5 (logit 0).
+    A stacking of two probability sources, the no-vig market's P(over) and the system's raw P(over).
+    ``fit_stack`` is the penalised maximum-likelihood fit on decided lined rows (prior at the market
+    (a = 0, b_market = 1, b_model = 0) worth ``prior_rows`` rows, a Zellner-type penalty; both
+    source weights >= 0). ``fit`` applies the evidence rule to it: the stack's departure from the
+    market is shrunk toward the market by ``shrunk_stack_weight`` of its walk-forward held-out
+    departures (``weight``), so (a, b_market, b_model) = prior + weight x (stack - prior). Weight 0
+    (no or too little held-out evidence) = the market exactly: ``apply`` then returns the no-vig
+    probability itself (``version`` 'market'). A missing market probability counts as 0.5.
 
-    A model saved with the former Platt calibrator (method 'platt': sigmoid(a + b logit(p_raw)))
-    loads as b_market = 0, b_model = b.
+    ``stack`` keeps the unshrunk fit, ``evidence`` the weight's statistics (w_hat, se, n held-out
+    rows, held_out_through). A model saved with the former Platt calibrator (method 'platt':
+    sigmoid(a + b logit(p_raw))) loads as b_market = 0, b_model = b; one saved with the stack before
+    the evidence rule loads with its coefficients as saved.
     """
 
     a: float = 0.0
@@ -92,11 +105,20 @@ class MarketCalibrator:
     min_rows: int = 0
     fitted_through: str | None = None
     method: str = "market_stack"
+    weight: float = 0.0
+    stack: tuple[float, float, float] | None = None
+    evidence: dict | None = None
+
+    @property
+    def is_market(self) -> bool:
+        return self.method == "market_stack" and (self.a, self.b_market, self.b_model) == MARKET_PRIOR
 
     @property
     def version(self) -> str:
-        if self.n == 0:
-            return "market" if self.method == "market_stack" else "identity"
+        if self.is_market:
+            return "market"
+        if self.n == 0 and self.method != "market_stack":
+            return "identity"
         payload = json.dumps([self.method, round(self.a, 6), round(self.b_market, 6), round(self.b_model, 6),
                               self.n, self.fitted_through])
         prefix = "stack" if self.method == "market_stack" else "platt"
@@ -104,14 +126,18 @@ class MarketCalibrator:
 
     def apply(self, p_raw: np.ndarray, p_market: np.ndarray | None = None) -> np.ndarray:
         raw = logit(p_raw)
-        market = np.zeros_like(raw) if p_market is None else logit(np.nan_to_num(
-            np.asarray(p_market, dtype="float64"), nan=0.5))
+        market_p = np.full(raw.shape, 0.5) if p_market is None else np.nan_to_num(
+            np.asarray(p_market, dtype="float64"), nan=0.5)
         if self.method == "platt":
             return sigmoid(self.a + self.b_model * raw)
-        return sigmoid(self.a + self.b_market * market + self.b_model * raw)
+        if self.is_market:  # the market itself, not sigmoid(logit(.)) of it
+            return market_p.copy()
+        return sigmoid(self.a + self.b_market * logit(market_p) + self.b_model * raw)
 
     def to_dict(self) -> dict:
-        return {**asdict(self), "version": self.version}
+        out = {**asdict(self), "version": self.version}
+        out["stack"] = list(self.stack) if self.stack is not None else None
+        return out
 
     @classmethod
     def from_dict(cls, data: dict | None) -> MarketCalibrator:
@@ -121,34 +147,72 @@ class MarketCalibrator:
             return cls(a=float(data["a"]), b_market=0.0, b_model=float(data["b"]), n=int(data["n"]),
                        prior_rows=float(data.get("prior_rows", 0.0)), fitted_through=data.get("fitted_through"),
                        method="platt")
+        stack = data.get("stack")
         return cls(a=float(data["a"]), b_market=float(data["b_market"]), b_model=float(data["b_model"]),
                    n=int(data["n"]), prior_rows=float(data.get("prior_rows", 0.0)),
-                   min_rows=int(data.get("min_rows", 0)), fitted_through=data.get("fitted_through"))
+                   min_rows=int(data.get("min_rows", 0)), fitted_through=data.get("fitted_through"),
+                   weight=float(data.get("weight", 1.0 if int(data["n"]) else 0.0)),
+                   stack=tuple(float(v) for v in stack) if stack is not None else None,
+                   evidence=data.get("evidence"))
 
-    @classmethod
-    def fit(cls, p_raw: np.ndarray, p_market: np.ndarray, outcome: np.ndarray, prior_rows: float,
-            min_rows: int, fitted_through: str | None = None) -> MarketCalibrator:
-        """Penalised logistic regression of the outcome on [1, logit(market), logit(raw)], prior at
-        the market; a source weight that comes out negative is fixed at 0 and the rest refit."""
+    @staticmethod
+    def fit_stack(p_raw: np.ndarray, p_market: np.ndarray, outcome: np.ndarray, prior_rows: float
+                  ) -> np.ndarray:
+        """(a, b_market, b_model): penalised logistic regression of the outcome on [1, logit(market),
+        logit(raw)], prior at the market; a source weight that comes out negative is fixed at 0 and
+        the rest refit. Rows with a NaN raw probability or outcome are left out."""
         x_model = logit(p_raw)
         x_market = logit(np.nan_to_num(np.asarray(p_market, dtype="float64"), nan=0.5))
         y = np.asarray(outcome, dtype="float64")
         ok = ~np.isnan(x_model) & ~np.isnan(y)
         x_model, x_market, y = x_model[ok], x_market[ok], y[ok]
+        prior = np.array(MARKET_PRIOR)
+        if len(y) == 0:
+            return prior
+        design = np.column_stack([np.ones_like(y), x_market, x_model])
+        free = [0, 1, 2]
+        while True:  # at most three fits: each pass fixes at least one source weight at 0
+            theta = _penalised_logistic(design, y, prior, float(prior_rows), free)
+            negative = [j for j in free if j > 0 and theta[j] < 0]
+            if not negative:
+                return theta
+            free = [j for j in free if j not in negative]
+
+    @classmethod
+    def fit(cls, p_raw: np.ndarray, p_market: np.ndarray, outcome: np.ndarray, dates: np.ndarray,
+            prior_rows: float, min_rows: int, evidence_min_rows: int, fitted_through: str | None = None
+            ) -> MarketCalibrator:
+        """The stack on every row (``min_rows`` decided rows at least, else the market), shrunk toward
+        the market by the evidence rule: every date with >= ``min_rows`` rows on earlier dates is
+        predicted by the stack fitted on those earlier rows only; the held-out departure is
+        c = logit(stack) - logit(market) and its weight is ``logistic_stack_weight`` (the rule of
+        ``shrunk_stack_weight`` at the logistic likelihood), at least ``evidence_min_rows`` held-out
+        rows."""
+        p_raw = np.asarray(p_raw, dtype="float64")
+        market = np.nan_to_num(np.asarray(p_market, dtype="float64"), nan=0.5)
+        y = np.asarray(outcome, dtype="float64")
+        ok = ~np.isnan(p_raw) & ~np.isnan(y)
+        p_raw, market, y = p_raw[ok], market[ok], y[ok]
+        day = np.asarray(dates, dtype=object)[ok]
         lam = float(prior_rows)
         if len(y) < max(1, int(min_rows)):
             return cls(prior_rows=lam, min_rows=int(min_rows))
-        design = np.column_stack([np.ones_like(y), x_market, x_model])
-        prior = np.array([0.0, 1.0, 0.0])
-        free = [0, 1, 2]
-        while True:  # at most three fits: each pass fixes at least one source weight at 0
-            theta = _penalised_logistic(design, y, prior, lam, free)
-            negative = [j for j in free if j > 0 and theta[j] < 0]
-            if not negative:
-                break
-            free = [j for j in free if j not in negative]
+        full = cls.fit_stack(p_raw, market, y, lam)
+
+        def departure(before: np.ndarray, today: np.ndarray) -> np.ndarray:
+            theta = cls.fit_stack(p_raw[before], market[before], y[before], lam)
+            stacked = cls(a=theta[0], b_market=theta[1], b_model=theta[2], n=1)
+            return logit(stacked.apply(p_raw[today], market[today])) - logit(market[today])
+
+        held, c = walk_forward_held_out(day, int(min_rows), departure)
+        ev = logistic_stack_weight(c, market[held], y[held], int(evidence_min_rows))
+        theta = toward_prior(np.array(MARKET_PRIOR), full, ev["weight"])
+        evidence = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in ev.items()}
+        evidence.update(min_rows=int(evidence_min_rows),
+                        held_out_through=str(max(day[held])) if held.any() else None)
         return cls(a=float(theta[0]), b_market=float(theta[1]), b_model=float(theta[2]), n=int(len(y)),
-                   prior_rows=lam, min_rows=int(min_rows), fitted_through=fitted_through)
+                   prior_rows=lam, min_rows=int(min_rows), fitted_through=fitted_through,
+                   weight=float(ev["weight"]), stack=tuple(float(v) for v in full), evidence=evidence)
 
 
 def _penalised_logistic(design: np.ndarray, y: np.ndarray, prior: np.ndarray, lam: float, free: list[int],
@@ -174,30 +238,87 @@ def _penalised_logistic(design: np.ndarray, y: np.ndarray, prior: np.ndarray, la
     return out
 
 
-def shrunk_stack_weight(correction: np.ndarray, target: np.ndarray, min_rows: int) -> dict[str, float]:
-    """The weight in [0, 1] of an out-of-sample ``correction`` to a base forecast, for ``target`` =
-    actual - base (both from held-out rows only).
+def shrunk_stack_weight(correction: np.ndarray, target: np.ndarray, min_rows: int,
+                        weights: np.ndarray | None = None) -> dict[str, float]:
+    """The evidence rule's weight in [0, 1] of an out-of-sample ``correction`` (a departure from a
+    base forecast), for ``target`` = actual - base (both from held-out rows only).
 
-    Least squares w_hat = sum(c r) / sum(c^2) with its standard error se; the weight is shrunk by the
-    signal-to-noise ratio t = w_hat / se: w = clip(w_hat * max(0, 1 - 1/t^2), 0, 1) (positive-part
-    James-Stein), so a correction that does not beat noise by more than one standard error gets 0.
-    Fewer than ``min_rows`` rows, or no correction at all: 0 (the base forecast)."""
+    (Weighted) least squares w_hat = sum(v c r) / sum(v c^2) (v = ``weights``, default 1) with its
+    standard error se; the weight is shrunk by the signal-to-noise ratio t = w_hat / se:
+    w = clip(w_hat * max(0, 1 - 1/t^2), 0, 1) (positive-part James-Stein), so a correction that does
+    not beat noise by more than one standard error gets 0. Fewer than ``min_rows`` rows, or no
+    correction at all: 0 (the base forecast)."""
     c = np.asarray(correction, dtype="float64")
     r = np.asarray(target, dtype="float64")
-    ok = ~np.isnan(c) & ~np.isnan(r)
-    c, r = c[ok], r[ok]
+    v = np.ones_like(c) if weights is None else np.asarray(weights, dtype="float64")
+    ok = ~np.isnan(c) & ~np.isnan(r) & ~np.isnan(v)
+    c, r, v = c[ok], r[ok], v[ok]
     n = int(len(c))
-    ss = float(np.sum(c * c))
+    ss = float(np.sum(v * c * c))
     out = {"weight": 0.0, "w_hat": float("nan"), "se": float("nan"), "n": n}
     if n < max(2, int(min_rows)) or ss <= 0:
         return out
-    w_hat = float(np.sum(c * r) / ss)
-    resid_var = float(np.sum((r - w_hat * c) ** 2) / (n - 1))
+    w_hat = float(np.sum(v * c * r) / ss)
+    resid_var = float(np.sum(v * (r - w_hat * c) ** 2) / (n - 1))
     se = math.sqrt(resid_var / ss)
     t2 = (w_hat / se) ** 2 if se > 0 else math.inf
     shrink = max(0.0, 1.0 - 1.0 / t2) if t2 > 0 else 0.0
     out.update(weight=float(min(1.0, max(0.0, w_hat * shrink))), w_hat=w_hat, se=se)
     return out
+
+
+def logistic_stack_weight(departure: np.ndarray, market: np.ndarray, outcome: np.ndarray, min_rows: int,
+                          iterations: int = 50) -> dict[str, float]:
+    """``shrunk_stack_weight`` for a departure c in logit space from a market probability m, for a
+    0/1 ``outcome``: P = sigmoid(logit(m) + w c). w_hat is the maximum-likelihood w, found by
+    iteratively reweighted least squares whose every step is ``shrunk_stack_weight``'s least squares
+    (working response (y - p) / (p (1 - p)) + w c, weights p (1 - p)); at convergence its se is the
+    Wald standard error and the weight is the same t-ratio shrinkage of w_hat, in [0, 1]."""
+    c = np.asarray(departure, dtype="float64")
+    base = logit(np.asarray(market, dtype="float64"))
+    y = np.asarray(outcome, dtype="float64")
+    w = 0.0
+    out = shrunk_stack_weight(c, y, min_rows)  # fewer than min_rows rows or no departure: weight 0
+    if out["n"] < max(2, int(min_rows)) or not np.any(c):
+        return out
+    for _ in range(iterations):
+        p = np.clip(sigmoid(base + w * c), EPS, 1 - EPS)
+        info = p * (1 - p)
+        out = shrunk_stack_weight(c, (y - p) / info + w * c, min_rows, weights=info)
+        step = out["w_hat"] - w
+        w = out["w_hat"]
+        if abs(step) < 1e-10:
+            break
+    return out
+
+
+def toward_prior(prior: np.ndarray, fitted: np.ndarray, weight: float) -> np.ndarray:
+    """Parameters of a departure used at ``weight``: prior + weight x (fitted - prior); weight 0 is
+    the prior exactly."""
+    prior = np.asarray(prior, dtype="float64")
+    if weight == 0:
+        return prior.copy()
+    return prior + float(weight) * (np.asarray(fitted, dtype="float64") - prior)
+
+
+def walk_forward_held_out(dates: np.ndarray, min_fit_rows: int,
+                          predict: Callable[[np.ndarray, np.ndarray], np.ndarray]
+                          ) -> tuple[np.ndarray, np.ndarray]:
+    """Held-out predictions by date: for every date with at least ``min_fit_rows`` rows on earlier
+    dates, ``predict(before, today)`` (boolean masks; it may fit only on ``before``) predicts that
+    date's rows. Returns (held, values): the mask of the held-out rows and their predictions in row
+    order. Nothing of a date or later enters its own prediction's fit."""
+    dates = np.asarray(dates, dtype=object)
+    held = np.zeros(len(dates), dtype=bool)
+    values = np.full(len(dates), np.nan)
+    for d in sorted(set(dates)):
+        before = dates < d
+        if int(before.sum()) < max(1, int(min_fit_rows)):
+            continue
+        today = dates == d
+        values[today] = predict(before, today)
+        held |= today
+    return held, values[held]
 
 
 def over_outcome(actual: np.ndarray, line: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

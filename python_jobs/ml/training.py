@@ -113,8 +113,9 @@ def lined(frame: pd.DataFrame) -> pd.DataFrame:
 def fit_calibrator(model: Model, std_source: tuple[float, list[list[float]]], valid: pd.DataFrame,
                    params: MlParams) -> MarketCalibrator:
     """Calibrator of P(over) (metrics.MarketCalibrator: the no-vig market and the held-out model's raw
-    P(over) stacked, prior at the market) on the validation rows that had a line (pushes left out);
-    every one of them is dated before the cutoff and unseen by ``model``."""
+    P(over) stacked, prior at the market, its departure from the market weighted by the evidence rule
+    on walk-forward held-out dates) on the validation rows that had a line (pushes left out); every
+    one of them is dated before the cutoff and unseen by ``model``."""
     rows = lined(valid)
     if rows.empty:
         return MarketCalibrator(prior_rows=params.calibration_prior_rows, min_rows=params.calibration_min_rows)
@@ -128,8 +129,10 @@ def fit_calibrator(model: Model, std_source: tuple[float, list[list[float]]], va
     through = str(max(pd.to_datetime(rows["game_date"]).dt.date))
     market = pd.to_numeric(rows["no_vig_over_probability"], errors="coerce").to_numpy(dtype="float64") \
         if "no_vig_over_probability" in rows.columns else np.full(len(rows), np.nan)
-    return MarketCalibrator.fit(p_raw[decided], market[decided], over[decided], params.calibration_prior_rows,
-                                params.calibration_min_rows, fitted_through=through)
+    dates = pd.to_datetime(rows["game_date"]).dt.date.to_numpy()
+    return MarketCalibrator.fit(p_raw[decided], market[decided], over[decided], dates[decided],
+                                params.calibration_prior_rows, params.calibration_min_rows,
+                                evidence_min_rows=params.market_stack_min_rows, fitted_through=through)
 
 
 def fit_systems(labelled: pd.DataFrame, spec: FeatureSpec, params: MlParams, *, threads: int,

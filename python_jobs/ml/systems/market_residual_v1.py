@@ -9,11 +9,17 @@ points vacated by absent teammates.
 Two modes (dbt var ``ml_market_mode``), both a ridge regression fitted on labelled rows that had a
 line, before the cutoff:
 - ``residual``: predicts ``actual - line``; the penalty (``ml_market_ridge`` rows-equivalent) pulls
-  the coefficients toward a prior that says "the market is right": 0 on every input except the
-  logit of the no-vig P(over), whose prior turns it into the market's implied median
-  (line + sigma * z with sigma = PRIOR_SIGMA points). No lined history = that prior exactly.
+  the coefficients toward a prior that says "the market is right": the line plus the implied-median
+  shift (PRIOR_SIGMA points x the normal quantile of the no-vig P(over)) used at the weight the
+  evidence rule gives it (below). No lined history = the line exactly.
 - ``line_feature``: predicts ``actual`` with the line as one more input (light ridge, no prior).
   No lined history = the line.
+
+Every departure from the market is used only as far as walk-forward held-out evidence supports
+(the evidence rule, python_jobs/ml/metrics.py): the implied-median shift (parameter-free, so every
+lined row before the cutoff is held out for it) gets ``shift_weight``; the ridge's correction to that
+prior is predicted date by date from earlier dates only and gets ``stack['weight']``. Both weights
+are ``metrics.shrunk_stack_weight`` with at least ``ml_market_stack_min_rows`` held-out rows.
 
 It needs a line (``needs_line``): players without one are predicted by the other systems only.
 """
@@ -28,7 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from python_jobs.ml.metrics import logit, shrunk_stack_weight
+from python_jobs.ml.metrics import logit, shrunk_stack_weight, toward_prior, walk_forward_held_out
 from python_jobs.ml.systems.base import FitContext, Model, System
 
 LINE = "consensus_line_points"
@@ -99,15 +105,34 @@ class MarketModel(Model):
         (directory / "market.json").write_text(json.dumps(self.hyperparameters, indent=2))
 
 
-def prior_vector(columns: list[str], mode: str) -> np.ndarray:
+def implied_median_shift(frame: pd.DataFrame) -> np.ndarray:
+    """The market's implied median minus the line, in points: PRIOR_SIGMA x the normal quantile of the
+    no-vig P(over) (a missing price counts as 0.5: no shift)."""
+    return PRIOR_SIGMA * LOGIT_TO_Z * design(frame, ["logit_no_vig"])[:, 0]
+
+
+def shift_weight(rows: pd.DataFrame, min_rows: int) -> dict[str, Any]:
+    """The evidence rule on the implied-median shift over labelled lined ``rows``: the shift has no
+    fitted parameter, so each row is held out for it; ``shrunk_stack_weight`` of the shift against
+    actual - line. Fewer than ``min_rows`` rows: 0 (the line itself)."""
+    target = _num(rows, "actual_points") - _num(rows, LINE)
+    return _clean(shrunk_stack_weight(implied_median_shift(rows), target, min_rows))
+
+
+def prior_vector(columns: list[str], mode: str, shift: float) -> np.ndarray:
     """[intercept, coefficients...] of the market's own forecast (raw units): in ``residual`` mode the
-    implied median (line + PRIOR_SIGMA x z(no-vig P(over))), in ``line_feature`` mode the line."""
+    line + ``shift`` x the implied-median shift (``shift_weight``'s weight; 0 = the line), in
+    ``line_feature`` mode the line."""
     prior = np.zeros(len(columns) + 1)
     if mode == "residual":
-        prior[1 + columns.index("logit_no_vig")] = PRIOR_SIGMA * LOGIT_TO_Z
+        prior[1 + columns.index("logit_no_vig")] = shift * PRIOR_SIGMA * LOGIT_TO_Z
     else:
         prior[1 + columns.index("line")] = 1.0
     return prior
+
+
+def _clean(stats: dict[str, Any]) -> dict[str, Any]:
+    return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in stats.items()}
 
 
 def fit_ridge(rows: pd.DataFrame, columns: list[str], mode: str, ridge: float, prior: np.ndarray) -> np.ndarray:
@@ -128,29 +153,28 @@ def fit_ridge(rows: pd.DataFrame, columns: list[str], mode: str, ridge: float, p
     return theta / np.concatenate([[1.0], scale])
 
 
-def held_out_corrections(rows: pd.DataFrame, columns: list[str], mode: str, ridge: float, prior: np.ndarray,
-                         min_fit_rows: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Walk-forward held-out evidence for the correction: for every game date of ``rows`` with at
-    least ``min_fit_rows`` rows on earlier dates, the ridge fitted on those earlier rows only predicts
-    that date. Returns (correction = fitted - prior forecast, target = actual - prior forecast, the
-    rows' game dates) over the held-out rows; nothing of a date or later enters its own fit."""
+def held_out_corrections(rows: pd.DataFrame, columns: list[str], mode: str, ridge: float, min_fit_rows: int,
+                         min_rows: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Walk-forward held-out evidence for the correction (``metrics.walk_forward_held_out``): every
+    game date of ``rows`` with at least ``min_fit_rows`` rows on earlier dates is predicted from those
+    earlier rows only: the shift weight (``shift_weight``, ``min_rows``) gives that date's prior, the
+    ridge is fitted toward it. Returns (correction = ridge forecast - prior forecast, target = actual -
+    prior forecast, the rows' game dates) over the held-out rows."""
     dates = pd.to_datetime(rows["game_date"]).dt.date.to_numpy()
     x1 = np.column_stack([np.ones(len(rows)), design(rows, columns)])
-    base = x1 @ prior
     y = _num(rows, "actual_points") - (_num(rows, LINE) if mode == "residual" else 0.0)
-    corrections, targets, held_dates = [], [], []
-    for d in sorted(set(dates)):
-        before = dates < d
-        if int(before.sum()) < min_fit_rows:
-            continue
-        theta = fit_ridge(rows.loc[before], columns, mode, ridge, prior)
-        today = dates == d
-        corrections.append(x1[today] @ theta - base[today])
-        targets.append(y[today] - base[today])
-        held_dates.append(dates[today])
-    if not corrections:
-        return np.zeros(0), np.zeros(0), np.zeros(0, dtype=object)
-    return np.concatenate(corrections), np.concatenate(targets), np.concatenate(held_dates)
+    base = np.full(len(rows), np.nan)
+
+    def correction(before: np.ndarray, today: np.ndarray) -> np.ndarray:
+        earlier = rows.loc[before]
+        weight = shift_weight(earlier, min_rows)["weight"] if mode == "residual" else 0.0
+        prior = prior_vector(columns, mode, weight)
+        theta = fit_ridge(earlier, columns, mode, ridge, prior)
+        base[today] = x1[today] @ prior
+        return x1[today] @ theta - base[today]
+
+    held, corrections = walk_forward_held_out(dates, min_fit_rows, correction)
+    return corrections, y[held] - base[held], dates[held]
 
 
 class MarketSystem(System):
@@ -158,27 +182,29 @@ class MarketSystem(System):
     needs_line = True
 
     def fit(self, train: pd.DataFrame, context: FitContext) -> Model:
-        """The ridge correction to the market's forecast, weighted by ``shrunk_stack_weight`` fitted
-        on its walk-forward held-out predictions (all rows of ``train``, hence before the cutoff):
-        coefficients = prior + weight x (ridge - prior). No or too little evidence: the market."""
+        """The evidence rule on every departure from the line, all rows of ``train`` (hence before the
+        cutoff): the implied-median shift at ``shift_weight``, then the ridge correction toward that
+        prior weighted by ``shrunk_stack_weight`` of its walk-forward held-out predictions:
+        coefficients = prior + weight x (ridge - prior). No or too little evidence: the line."""
         mode = context.params.market_mode
         if mode not in ("residual", "line_feature"):
             raise ValueError(f"ml_market_mode must be 'residual' or 'line_feature', got {mode!r}")
+        params = context.params
         columns = input_columns(train, mode)
         lined = train.loc[~np.isnan(_num(train, LINE)) & ~np.isnan(_num(train, "actual_points"))]
         lined = lined.sort_values("game_date", kind="stable").reset_index(drop=True)
-        prior = prior_vector(columns, mode)
-        ridge = context.params.market_ridge if mode == "residual" else LINE_FEATURE_RIDGE
+        shift = shift_weight(lined, params.market_stack_min_rows) if mode == "residual" else None
+        prior = prior_vector(columns, mode, shift["weight"] if shift else 0.0)
+        ridge = params.market_ridge if mode == "residual" else LINE_FEATURE_RIDGE
         full = fit_ridge(lined, columns, mode, ridge, prior)
         correction, target, held_dates = held_out_corrections(
-            lined, columns, mode, ridge, prior, context.params.market_stack_min_fit_rows)
-        stack = shrunk_stack_weight(correction, target, context.params.market_stack_min_rows)
-        stack = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in stack.items()}
-        stack.update(min_rows=context.params.market_stack_min_rows,
-                     min_fit_rows=context.params.market_stack_min_fit_rows,
+            lined, columns, mode, ridge, params.market_stack_min_fit_rows, params.market_stack_min_rows)
+        stack = _clean(shrunk_stack_weight(correction, target, params.market_stack_min_rows))
+        stack.update(min_rows=params.market_stack_min_rows, min_fit_rows=params.market_stack_min_fit_rows,
                      held_out_through=str(max(held_dates)) if len(held_dates) else None,
-                     unweighted_intercept=float(full[0]), unweighted_coefficients=[float(c) for c in full[1:]])
-        theta = prior + stack["weight"] * (full - prior)
+                     unweighted_intercept=float(full[0]), unweighted_coefficients=[float(c) for c in full[1:]],
+                     shift=shift)
+        theta = toward_prior(prior, full, stack["weight"])
         return MarketModel(mode, columns, theta[0], list(theta[1:]), len(lined), ridge, stack)
 
     def load(self, directory: Path, context: FitContext) -> Model:

@@ -216,9 +216,13 @@ def test_the_stacking_and_calibrators_fit_only_on_lines_before_the_anchor(tmp_pa
     assert anchor["anchor"] == str(FIRST)
     stack = anchor["correction_weights"]["market_residual_v1"]
     assert stack["n"] >= 200 and stack["held_out_through"] < str(FIRST)  # evidence used, all before
+    # the implied-median shift: every lined labelled row before the anchor, none of its day or later
+    assert stack["shift"]["n"] == int((lines["game_date"] < FIRST).sum())
     for sid, cal in anchor["calibration"].items():
-        assert cal["n"] >= 50 and cal["version"].startswith("stack-"), sid  # fitted, not the prior
+        assert cal["n"] >= 50 and cal["stack"] is not None, sid  # the stack was fitted, not the prior
+        assert cal["evidence"]["n"] > 0 and cal["evidence"]["held_out_through"] < str(FIRST), sid
         assert cal["fitted_through"] < str(FIRST)
+        assert (cal["version"] == "market") == (cal["weight"] == 0), sid
     cols = ["system_id", "game_date", "player_id", "predicted_points", "prediction_std", "p_over", "confidence",
             "calibration_version", "recommendation"]
     a = pd.DataFrame(clean["predictions"])[cols].sort_values(cols[:3]).reset_index(drop=True)

@@ -27,16 +27,15 @@ def lined_frame(n: int, seed: int = 1, novig: float = 0.5) -> pd.DataFrame:
     })
 
 
-def test_market_without_lined_history_is_the_markets_implied_median():
+def test_market_without_lined_history_is_the_line_itself():
+    """No evidence for any departure from the market: the prediction is the consensus line, bit for
+    bit, whatever the no-vig price says (before the evidence rule it was the implied median)."""
     system = get_system("market_residual_v1")
     ctx = FitContext(syn.SPEC, MlParams())
     model = system.fit(lined_frame(0), ctx)
     rows = pd.concat([lined_frame(3, novig=0.5), lined_frame(3, novig=0.6)], ignore_index=True)
-    pred = model.predict(rows)
-    line = rows["consensus_line_points"].to_numpy()
-    shift = 6.0 / 1.702 * math.log(0.6 / 0.4)  # prior: sigma 6 points x the logit's normal quantile
-    assert pred[:3] == pytest.approx(line[:3])
-    assert pred[3:] == pytest.approx(line[3:] + shift)
+    np.testing.assert_array_equal(model.predict(rows), rows["consensus_line_points"].to_numpy())
+    assert model.hyperparameters["stack"]["shift"]["weight"] == 0.0
 
 
 def over_dates(frame: pd.DataFrame, per_date: int) -> pd.DataFrame:
@@ -56,22 +55,73 @@ def test_market_residual_learns_a_constant_bias_and_line_feature_a_slope():
     assert model.predict(frame.head(50)) == pytest.approx(sloped["actual_points"].head(50), abs=0.01)
 
 
-def implied_median(rows: pd.DataFrame) -> np.ndarray:
+def shift_points(rows: pd.DataFrame) -> np.ndarray:
+    """The implied-median shift by hand: 6 points x logit(no-vig P(over)) / 1.702."""
     p = rows["no_vig_over_probability"].to_numpy(dtype=float)
-    return rows["consensus_line_points"].to_numpy() + 6.0 / 1.702 * np.log(p / (1 - p))
+    return 6.0 / 1.702 * np.log(p / (1 - p))
 
 
-def noisy_market_frame(n: int, seed: int, signal: float) -> pd.DataFrame:
-    """Rows whose actual = the market's implied median + signal x (season avg - line) + noise (sd 6);
-    the player's averages scatter around the line (sd 3); 100 rows per date."""
+def implied_median(rows: pd.DataFrame) -> np.ndarray:
+    return rows["consensus_line_points"].to_numpy() + shift_points(rows)
+
+
+def shift_weight_by_hand(rows: pd.DataFrame, min_rows: int = 500) -> float:
+    """Least squares of actual - line on the shift through the origin, its standard error, the
+    t-ratio shrinkage, clipped to [0, 1]; 0 below min_rows rows."""
+    if len(rows) < min_rows:
+        return 0.0
+    s = shift_points(rows)
+    r = rows["actual_points"].to_numpy() - rows["consensus_line_points"].to_numpy()
+    w_hat = (s * r).sum() / (s * s).sum()
+    se = math.sqrt(((r - w_hat * s) ** 2).sum() / (len(s) - 1) / (s * s).sum())
+    return min(1.0, max(0.0, w_hat * max(0.0, 1 - (se / w_hat) ** 2)))
+
+
+def noisy_market_frame(n: int, seed: int, signal: float, shift: float = 1.0) -> pd.DataFrame:
+    """Rows whose actual = the line + ``shift`` x the implied-median shift + signal x (season avg -
+    line) + noise (sd 6); the player's averages scatter around the line (sd 3); 100 rows per date."""
     rng = np.random.default_rng(seed)
     frame = over_dates(lined_frame(n, seed=seed), 100)
     frame["no_vig_over_probability"] = rng.uniform(0.4, 0.6, n)
     frame["points_avg_season"] = frame["consensus_line_points"] + rng.normal(0, 3, n)
     frame["points_avg_last_10"] = frame["consensus_line_points"] + rng.normal(0, 3, n)
     gap = frame["points_avg_season"] - frame["consensus_line_points"]
-    frame["actual_points"] = implied_median(frame) + signal * gap + rng.normal(0, 6, n)
+    frame["actual_points"] = (frame["consensus_line_points"] + shift * shift_points(frame) + signal * gap
+                              + rng.normal(0, 6, n))
     return frame
+
+
+def test_a_shift_of_pure_noise_gets_weight_about_zero_and_the_prediction_is_the_line():
+    """The vig asymmetry says nothing here (actual = line + noise): the shift weight is 0 on most
+    samples, and where the correction's weight is 0 too the prediction is the line exactly."""
+    system = get_system("market_residual_v1")
+    weights, both_zero = [], 0
+    for seed in range(20):
+        train = noisy_market_frame(3000, seed, signal=0.0, shift=0.0)
+        model = system.fit(train, FitContext(syn.SPEC, MlParams()))
+        shift = model.hyperparameters["stack"]["shift"]
+        assert shift["n"] == 3000  # parameter-free: every lined row before the cutoff is held out
+        assert shift["weight"] == pytest.approx(shift_weight_by_hand(train), abs=1e-12)
+        weights.append(shift["weight"])
+        if shift["weight"] == 0 and model.hyperparameters["stack"]["weight"] == 0:
+            both_zero += 1
+            test = noisy_market_frame(200, seed + 100, signal=0.0, shift=0.0)
+            np.testing.assert_array_equal(model.predict(test), test["consensus_line_points"].to_numpy())
+    weights = np.array(weights)
+    assert (weights == 0).mean() >= 0.7 and weights.mean() < 0.1 and both_zero >= 10
+
+
+def test_a_real_shift_gets_a_positive_weight_and_beats_the_line():
+    system = get_system("market_residual_v1")
+    train = noisy_market_frame(3000, 7, signal=0.0, shift=1.0)
+    model = system.fit(train, FitContext(syn.SPEC, MlParams()))
+    shift = model.hyperparameters["stack"]["shift"]
+    assert 0.7 < shift["weight"] <= 1.0
+    assert shift["weight"] == pytest.approx(shift_weight_by_hand(train), abs=1e-12)
+    test = noisy_market_frame(5000, 8, signal=0.0, shift=1.0)
+    truth = implied_median(test)
+    line = test["consensus_line_points"].to_numpy()
+    assert np.mean((model.predict(test) - truth) ** 2) < 0.3 * np.mean((line - truth) ** 2)
 
 
 def test_a_correction_of_pure_noise_gets_weight_about_zero():
@@ -84,13 +134,13 @@ def test_a_correction_of_pure_noise_gets_weight_about_zero():
         assert stack["n"] >= 2500  # held-out rows: every date after the first 200 rows
         weights.append(stack["weight"])
         test = noisy_market_frame(500, seed + 100, signal=0.0)
-        # the ridge alone learned some noise; with weight 0 the model is exactly the market's median
+        # the ridge alone learned some noise; with weight 0 the model is the line + the weighted shift
         assert max(abs(c) for c in stack["unweighted_coefficients"][1:]) > 0.001
         if stack["weight"] == 0:
-            assert model.predict(test) == pytest.approx(implied_median(test), abs=1e-9)
+            expected = test["consensus_line_points"].to_numpy() + shift_weight_by_hand(train) * shift_points(test)
+            assert model.predict(test) == pytest.approx(expected, abs=1e-9)
     # least squares clipped at 0 would give a positive weight to about half of the noise samples; the
-    # t-ratio shrinkage gives 0 to most (one sample here has a 4.5-sigma chance correlation of the
-    # noise with the no-vig logit and keeps part of it)
+    # t-ratio shrinkage gives 0 to most
     assert np.mean(np.array(weights) == 0) >= 0.7 and np.median(weights) == 0 and np.mean(weights) < 0.1
 
 
@@ -107,23 +157,26 @@ def test_a_real_correction_gets_a_positive_weight_and_beats_the_market():
 
 
 def test_too_little_held_out_evidence_keeps_the_market():
-    # 600 rows over 6 dates: held-out rows = the 4 dates after the first 200 rows = 400 < 500
+    # 600 rows over 6 dates: held-out rows for the correction = the 4 dates after the first 200 rows =
+    # 400 < 500: weight 0; the shift (every row held out: 600 >= 500) keeps its own weight
     system = get_system("market_residual_v1")
     train = noisy_market_frame(600, 3, signal=0.5)
     model = system.fit(train, FitContext(syn.SPEC, MlParams()))
     assert model.hyperparameters["stack"]["n"] == 400 and model.hyperparameters["stack"]["weight"] == 0.0
     test = noisy_market_frame(50, 4, signal=0.5)
-    assert model.predict(test) == pytest.approx(implied_median(test))
+    w = shift_weight_by_hand(train)
+    assert w > 0 and model.hyperparameters["stack"]["shift"]["weight"] == pytest.approx(w, abs=1e-12)
+    assert model.predict(test) == pytest.approx(test["consensus_line_points"].to_numpy() + w * shift_points(test))
+    # 499 rows: no weight for the shift either: the line
+    small = system.fit(noisy_market_frame(499, 3, signal=0.5), FitContext(syn.SPEC, MlParams()))
+    np.testing.assert_array_equal(small.predict(test), test["consensus_line_points"].to_numpy())
 
 
 def test_held_out_corrections_never_see_their_own_date_or_later():
     """Poison the actual points of day 10 and later (+40): the held-out corrections of days <= 10 and
-    the targets of days < 10 are unchanged (a fit that included its own date would move day 10's)."""
-    from python_jobs.ml.systems.market_residual_v1 import (
-        held_out_corrections,
-        input_columns,
-        prior_vector,
-    )
+    the targets of days < 10 are unchanged (a fit that included its own date would move day 10's;
+    so would a shift weight fitted on rows of its own date or later)."""
+    from python_jobs.ml.systems.market_residual_v1 import held_out_corrections, input_columns
 
     clean = noisy_market_frame(2000, 5, signal=0.5)
     cut = date(2025, 1, 1) + timedelta(days=10)
@@ -131,15 +184,23 @@ def test_held_out_corrections_never_see_their_own_date_or_later():
     later = poisoned["game_date"] >= cut
     poisoned.loc[later, "actual_points"] += 40
     columns = input_columns(clean, "residual")
-    prior = prior_vector(columns, "residual")
-    c1, t1, d1 = held_out_corrections(clean, columns, "residual", 200, prior, 200)
-    c2, t2, d2 = held_out_corrections(poisoned, columns, "residual", 200, prior, 200)
+    c1, t1, d1 = held_out_corrections(clean, columns, "residual", 200, 200, 500)
+    c2, t2, d2 = held_out_corrections(poisoned, columns, "residual", 200, 200, 500)
     assert list(d1) == list(d2) and min(d1) == date(2025, 1, 3)  # the first date with >= 200 rows before it
     upto = np.array([d <= cut for d in d1])
     assert upto.sum() == 900  # 2025-01-03 .. 2025-01-11, 100 rows each
     np.testing.assert_array_equal(c1[upto], c2[upto])
     np.testing.assert_array_equal(t1[np.array([d < cut for d in d1])], t2[np.array([d < cut for d in d2])])
     assert np.abs(c1[~upto] - c2[~upto]).min() > 0  # later dates did learn from the poisoned days
+    # the target's base on a held-out date is the line + the shift weighted on earlier rows only
+    first_late = date(2025, 1, 9)  # 800 rows before it: the shift has a weight there
+    frame = clean.assign(d=pd.to_datetime(clean["game_date"]).dt.date)
+    w = shift_weight_by_hand(frame[frame["d"] < first_late])
+    today = frame[frame["d"] == first_late]
+    base = today["consensus_line_points"].to_numpy() + w * shift_points(today)
+    assert w > 0
+    np.testing.assert_allclose(t1[np.array([d == first_late for d in d1])],
+                               today["actual_points"].to_numpy() - base, atol=1e-9)
 
 
 def test_market_refuses_rows_without_a_line_and_a_bad_mode():

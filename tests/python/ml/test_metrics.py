@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
@@ -55,57 +56,84 @@ def _lg(p):
     return np.log(p / (1 - p))
 
 
-def test_calibrator_without_evidence_is_the_market():
+def on_dates(n: int, per_date: int) -> np.ndarray:
+    """Game dates for ``n`` rows in order, ``per_date`` rows each."""
+    return np.array([date(2025, 1, 1) + timedelta(days=i // per_date) for i in range(n)], dtype=object)
+
+
+def fit_calibrator(raw, market, y, per_date=500, prior_rows=200, min_rows=200, evidence_min_rows=500):
+    return MarketCalibrator.fit(raw, market, y, on_dates(len(y), per_date), prior_rows=prior_rows,
+                                min_rows=min_rows, evidence_min_rows=evidence_min_rows)
+
+
+def test_calibrator_without_evidence_is_the_market_exactly():
     raw = np.array([0.9, 0.2, 0.6])
     market = np.array([0.55, 0.45, np.nan])
-    empty = MarketCalibrator.fit(np.array([]), np.array([]), np.array([]), prior_rows=200, min_rows=200)
+    empty = fit_calibrator(np.array([]), np.array([]), np.array([]))
     assert empty.version == "market" and empty.n == 0
-    assert empty.apply(raw, market) == pytest.approx([0.55, 0.45, 0.5])  # no market price: 0.5
-    # 199 rows < min_rows = 200: still no evidence, whatever they say
-    few = MarketCalibrator.fit(np.full(199, 0.9), np.full(199, 0.5), np.ones(199), prior_rows=200, min_rows=200)
-    assert few.version == "market" and few.apply(raw, market) == pytest.approx([0.55, 0.45, 0.5])
+    np.testing.assert_array_equal(empty.apply(raw, market), [0.55, 0.45, 0.5])  # no market price: 0.5
+    # 199 rows < min_rows = 200: no fit, whatever they say
+    few = fit_calibrator(np.full(199, 0.9), np.full(199, 0.5), np.ones(199))
+    assert few.version == "market" and few.stack is None
+    np.testing.assert_array_equal(few.apply(raw, market), [0.55, 0.45, 0.5])
+    # 450 rows that all went over, 150 a date: the stack is fitted (it moves off the market) but only
+    # the third date is held out (150 rows < 500): no evidence, so P(over) is the no-vig price itself
+    loud = fit_calibrator(np.full(450, 0.9), np.full(450, 0.5), np.ones(450), per_date=150)
+    assert loud.n == 450 and loud.stack[0] > 0.5 and loud.evidence["n"] == 150 and loud.weight == 0.0
+    assert loud.version == "market"
+    np.testing.assert_array_equal(loud.apply(raw, market), [0.55, 0.45, 0.5])
 
 
-def test_calibrator_recovers_a_known_stack_of_market_and_model():
+def test_the_stack_fit_recovers_a_known_stack_of_market_and_model():
     # outcomes drawn from sigmoid(0.2 + 0.8 logit(market) + 0.5 logit(raw)): a large sample recovers it
     rng = np.random.default_rng(3)
     n = 200_000
     market = rng.uniform(0.3, 0.7, n)
     raw = rng.uniform(0.2, 0.8, n)
     y = (rng.uniform(size=n) < _sig(0.2 + 0.8 * _lg(market) + 0.5 * _lg(raw))).astype(float)
-    cal = MarketCalibrator.fit(raw, market, y, prior_rows=10, min_rows=200, fitted_through="2025-03-01")
-    assert cal.a == pytest.approx(0.2, abs=0.03)
-    assert cal.b_market == pytest.approx(0.8, abs=0.06) and cal.b_model == pytest.approx(0.5, abs=0.03)
-    assert cal.version.startswith("stack-") and cal.n == n
+    a, b_market, b_model = MarketCalibrator.fit_stack(raw, market, y, prior_rows=10)
+    assert a == pytest.approx(0.2, abs=0.03)
+    assert b_market == pytest.approx(0.8, abs=0.06) and b_model == pytest.approx(0.5, abs=0.03)
+    # with the evidence rule on top: plenty of held-out evidence, so (almost) the whole stack is used
+    cal = MarketCalibrator.fit(raw, market, y, on_dates(n, 10_000), prior_rows=10, min_rows=200,
+                               evidence_min_rows=500, fitted_through="2025-03-01")
+    assert cal.weight > 0.95 and cal.version.startswith("stack-") and cal.n == n
+    assert cal.b_model == pytest.approx(cal.weight * cal.stack[2])
+    assert cal.b_market == pytest.approx(1 + cal.weight * (cal.stack[1] - 1))
     assert MarketCalibrator.from_dict(cal.to_dict()) == cal
 
 
-def test_calibrator_gives_a_noise_model_no_weight_and_keeps_the_market():
-    # the market is right; the model's raw P(over) is confident noise unrelated to the outcome
-    rng = np.random.default_rng(5)
-    n = 20_000
-    market = rng.uniform(0.35, 0.65, n)
-    raw = rng.uniform(0.05, 0.95, n)
-    y = (rng.uniform(size=n) < market).astype(float)
-    cal = MarketCalibrator.fit(raw, market, y, prior_rows=200, min_rows=200)
-    assert cal.b_model == pytest.approx(0.0, abs=0.02)
-    assert cal.b_market == pytest.approx(1.0, abs=0.1) and cal.a == pytest.approx(0.0, abs=0.03)
-    # on fresh rows from the same process its Brier score is the market's (within 0.0005)
-    market2 = rng.uniform(0.35, 0.65, n)
-    raw2 = rng.uniform(0.05, 0.95, n)
-    y2 = (rng.uniform(size=n) < market2).astype(float)
-    assert brier(cal.apply(raw2, market2), y2) <= brier(market2, y2) + 0.0005
-    assert brier(raw2, y2) > brier(market2, y2) + 0.05  # the raw model alone is far worse
+def test_a_noise_model_gets_no_weight_and_states_the_no_vig_probability_exactly():
+    """The market is right; the model's raw P(over) is confident noise. The stack alone learns some
+    of the noise (b_model or a off the prior); the evidence rule gives that departure weight 0 on
+    most samples, and then P(over) is the no-vig probability, bit for bit."""
+    weights = []
+    for seed in range(12):
+        rng = np.random.default_rng(seed)
+        n = 4000
+        market = rng.uniform(0.35, 0.65, n)
+        raw = rng.uniform(0.05, 0.95, n)
+        y = (rng.uniform(size=n) < market).astype(float)
+        cal = fit_calibrator(raw, market, y, per_date=200)
+        assert cal.evidence["n"] == n - 200  # every date after the first (200 rows before it)
+        assert cal.stack != (0.0, 1.0, 0.0)  # the unshrunk stack did move off the market
+        weights.append(cal.weight)
+        if cal.weight == 0:
+            fresh = rng.uniform(0.35, 0.65, 50)
+            np.testing.assert_array_equal(cal.apply(rng.uniform(0.05, 0.95, 50), fresh), fresh)
+            assert cal.version == "market"
+    weights = np.array(weights)
+    assert (weights == 0).mean() >= 0.7 and weights.mean() < 0.1
 
 
-def test_calibrator_repairs_an_overconfident_model_when_the_market_is_silent():
+def test_a_real_signal_gets_a_positive_weight_and_repairs_an_overconfident_model():
     # market says 0.5 everywhere; the truth is sigmoid(0.5 logit(raw)): raw is twice too confident
     rng = np.random.default_rng(11)
     n = 50_000
     raw = rng.uniform(0.05, 0.95, n)
     y = (rng.uniform(size=n) < _sig(0.5 * _lg(raw))).astype(float)
-    cal = MarketCalibrator.fit(raw, np.full(n, 0.5), y, prior_rows=200, min_rows=200)
-    assert cal.b_model == pytest.approx(0.5, abs=0.04)
+    cal = fit_calibrator(raw, np.full(n, 0.5), y, per_date=2000)
+    assert cal.weight > 0.9 and cal.b_model == pytest.approx(0.5, abs=0.05)
     # the oracle: on fresh rows, stated vs observed per decile of stated probability (plain pandas)
     raw2 = rng.uniform(0.05, 0.95, n)
     y2 = (rng.uniform(size=n) < _sig(0.5 * _lg(raw2))).astype(float)
@@ -117,17 +145,101 @@ def test_calibrator_repairs_an_overconfident_model_when_the_market_is_silent():
     raw_table = frame.assign(bin=pd.cut(frame["raw"], 10)).groupby("bin", observed=True).agg(
         p=("raw", "mean"), y=("y", "mean"))
     assert (raw_table["p"] - raw_table["y"]).abs().max() > 0.1  # uncalibrated before
+    assert brier(frame["p"], y2) < brier(np.full(n, 0.5), y2) - 0.01  # better than the market's 0.5
 
 
-def test_calibrator_prior_dominates_a_small_sample_and_loads_a_platt_model():
+def test_the_calibrators_weight_by_hand():
+    """Oracle: the walk-forward held-out departures rebuilt date by date with pandas masks, then the
+    maximum-likelihood w of P = sigmoid(logit(m) + w c) by a plain grid search and its Wald se from
+    the observed information, then the t-ratio shrinkage; a weak real signal, so 0 < weight < 1."""
+    rng = np.random.default_rng(4)
+    n, per_date = 3000, 300
+    market = rng.uniform(0.4, 0.6, n)
+    raw = rng.uniform(0.2, 0.8, n)
+    y = (rng.uniform(size=n) < _sig(_lg(market) + 0.15 * _lg(raw))).astype(float)
+    cal = fit_calibrator(raw, market, y, per_date=per_date)
+    frame = pd.DataFrame({"d": on_dates(n, per_date), "raw": raw, "m": market, "y": y})
+    parts = []
+    for d in sorted(frame["d"].unique()):
+        before, today = frame[frame["d"] < d], frame[frame["d"] == d]
+        if len(before) < 200:
+            continue
+        a, bm, bx = MarketCalibrator.fit_stack(before["raw"].to_numpy(), before["m"].to_numpy(),
+                                               before["y"].to_numpy(), prior_rows=200)
+        parts.append(today.assign(c=a + (bm - 1) * _lg(today["m"]) + bx * _lg(today["raw"])))
+    held = pd.concat(parts)
+    grid = np.linspace(-1, 3, 40_001)
+    z = _lg(held["m"].to_numpy())[:, None] + grid[None, :] * held["c"].to_numpy()[:, None]
+    loglik = (held["y"].to_numpy()[:, None] * z - np.log1p(np.exp(z))).sum(axis=0)
+    w_hat = grid[np.argmax(loglik)]
+    p = _sig(_lg(held["m"].to_numpy()) + w_hat * held["c"].to_numpy())
+    info = (p * (1 - p) * held["c"].to_numpy() ** 2).sum()
+    pearson = (((held["y"] - p) ** 2) / (p * (1 - p))).sum() / (len(held) - 1)
+    se = math.sqrt(pearson / info)
+    expected = min(1.0, max(0.0, w_hat * max(0.0, 1 - (se / w_hat) ** 2)))
+    assert cal.evidence["n"] == len(held) == n - per_date
+    assert cal.evidence["w_hat"] == pytest.approx(w_hat, abs=2e-4)
+    assert cal.evidence["se"] == pytest.approx(se, rel=1e-3)
+    assert 0 < cal.weight < 1 and cal.weight == pytest.approx(expected, abs=5e-4)
+
+
+def test_the_calibrators_evidence_never_sees_its_own_date_or_later():
+    """The first held-out date is the first with >= min_rows rows strictly before it (a fit that took
+    its own date would hold out day 1 too, and day 2 of the small case); the held-out departure of a
+    date does not move when that date's and later outcomes are flipped."""
+    rng = np.random.default_rng(8)
+    n, per_date = 4000, 250
+    market = rng.uniform(0.4, 0.6, n)
+    raw = rng.uniform(0.1, 0.9, n)
+    y = (rng.uniform(size=n) < _sig(_lg(market) + 0.4 * _lg(raw))).astype(float)
+    clean = fit_calibrator(raw, market, y, per_date=per_date)
+    assert clean.evidence["n"] == n - per_date  # 250 rows on day 1 >= 200: day 2 is the first held out
+    assert clean.evidence["held_out_through"] == str(on_dates(n, per_date)[-1])
+    few = fit_calibrator(raw[:200], market[:200], y[:200], per_date=100)
+    assert few.evidence["n"] == 0 and few.weight == 0.0  # day 2 has 100 rows before it: nothing held out
+
+
+def test_walk_forward_held_out_fits_only_on_earlier_dates():
+    """A predictor that fits the mean of the earlier outcomes: poisoning the outcomes of day 6 and
+    later (+100) leaves the held-out predictions of days <= 6 as they were; the oracle is the plain
+    mean of the earlier days' rows (pandas)."""
+    from python_jobs.ml.metrics import walk_forward_held_out
+
+    days = on_dates(1000, 100)
+    y = np.random.default_rng(1).normal(0, 1, 1000)
+    poisoned = y.copy()
+    cut = date(2025, 1, 6)
+    poisoned[days >= cut] += 100
+
+    def mean_before(values):
+        return lambda before, today: np.full(int(today.sum()), values[before].mean())
+
+    held, clean = walk_forward_held_out(days, 250, mean_before(y))
+    _, bad = walk_forward_held_out(days, 250, mean_before(poisoned))
+    frame = pd.DataFrame({"d": days, "y": y})
+    oracle = [frame.loc[frame["d"] < d, "y"].mean() for d in days[held]]
+    assert held.sum() == 700 and min(days[held]) == date(2025, 1, 4)  # 300 rows before Jan 4
+    np.testing.assert_allclose(clean, oracle, rtol=0, atol=1e-12)
+    upto = days[held] <= cut
+    np.testing.assert_array_equal(clean[upto], bad[upto])
+    assert np.all(bad[~upto] > clean[~upto] + 10)  # later dates did learn from the poisoned days
+
+
+def test_calibrator_prior_dominates_a_small_sample_and_loads_older_models():
     # 300 rows that say "always over" cannot move a 100,000-row prior far from the market
-    cal = MarketCalibrator.fit(np.full(300, 0.5), np.full(300, 0.5), np.ones(300), prior_rows=100_000,
-                               min_rows=200)
-    assert 0.5 < cal.apply(np.array([0.5]), np.array([0.5]))[0] < 0.51
+    a, b_market, b_model = MarketCalibrator.fit_stack(np.full(300, 0.5), np.full(300, 0.5), np.ones(300),
+                                                      prior_rows=100_000)
+    assert 0 < a < 0.04
     legacy = MarketCalibrator.from_dict({"a": 0.3, "b": 0.5, "n": 10, "prior_rows": 200.0,
                                          "fitted_through": "2025-03-01", "method": "platt"})
     assert legacy.apply(np.array([0.8]), np.array([0.4]))[0] == pytest.approx(_sig(0.3 + 0.5 * _lg(0.8)))
     assert legacy.version.startswith("platt-")
+    # a stack saved before the evidence rule is applied as it was saved (its coefficients in full)
+    saved = MarketCalibrator.from_dict({"a": -0.02, "b_market": 1.35, "b_model": 0.32, "n": 492,
+                                        "prior_rows": 200.0, "min_rows": 200, "fitted_through": "2025-02-25",
+                                        "method": "market_stack", "version": "stack-9d9d99af96"})
+    assert saved.apply(np.array([0.6]), np.array([0.55]))[0] == pytest.approx(
+        _sig(-0.02 + 1.35 * _lg(0.55) + 0.32 * _lg(0.6)))
 
 
 def test_stack_weight_of_pure_noise_is_about_zero():

@@ -11,7 +11,7 @@ and the consumers that use them agree with it and with an independent oracle.
 from __future__ import annotations
 
 import math
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 import pandas as pd
@@ -77,6 +77,53 @@ def test_the_wilson_formula_is_written_only_in_the_macro_and_metrics():
             if pattern.replace(" ", "") in text:
                 found.add(path)
     assert found == owners
+
+
+def test_the_evidence_rule_is_written_once_and_governs_every_departure_from_the_market():
+    """The t-ratio shrinkage is written only in ml/metrics.py; the implied-median shift, the market
+    correction and the calibrator all take their weight from it, with the one minimum of held-out
+    rows (ml_market_stack_min_rows): on data with a strong planted signal for all three, the three
+    weights are positive; with the minimum out of reach all three are 0, the market system predicts
+    the line and the calibrator states the no-vig probability, exactly."""
+    from dataclasses import replace
+
+    from python_jobs.config import PROJECT_ROOT
+    from python_jobs.ml.metrics import MarketCalibrator
+    from python_jobs.ml.params import MlParams
+    from python_jobs.ml.systems import FitContext, get_system
+    from tests.python.ml import synthetic as syn
+
+    owners = {p for p in (PROJECT_ROOT / "python_jobs").rglob("*.py") if "1.0 / t2" in p.read_text()}
+    assert owners == {PROJECT_ROOT / "python_jobs/ml/metrics.py"}
+
+    rng = np.random.default_rng(3)
+    n = 4000
+    line = rng.uniform(5, 30, n).round() + 0.5
+    novig = rng.uniform(0.4, 0.6, n)
+    season = line + rng.normal(0, 3, n)
+    shift = 6.0 / 1.702 * np.log(novig / (1 - novig))
+    frame = pd.DataFrame({
+        "player_id": np.arange(n), "game_date": [date(2025, 1, 1) + timedelta(days=i // 200) for i in range(n)],
+        "consensus_line_points": line, "no_vig_over_probability": novig, "n_books": 5, "line_spread": 0.0,
+        "line_movement": 0.0, "points_avg_season": season, "points_avg_last_10": line,
+        "actual_points": line + shift + 0.5 * (season - line) + rng.normal(0, 6, n)})
+    raw = rng.uniform(0.1, 0.9, n)
+    over = (rng.uniform(size=n) < 1 / (1 + np.exp(-(np.log(novig / (1 - novig)) + np.log(raw / (1 - raw)))))
+            ).astype(float)
+    system = get_system("market_residual_v1")
+    for min_rows, departs in ((500, True), (10**9, False)):
+        params = replace(MlParams(), market_stack_min_rows=min_rows)
+        model = system.fit(frame, FitContext(syn.SPEC, params))
+        stack = model.hyperparameters["stack"]
+        cal = MarketCalibrator.fit(raw, novig, over, frame["game_date"].to_numpy(), params.calibration_prior_rows,
+                                   params.calibration_min_rows, evidence_min_rows=params.market_stack_min_rows)
+        weights = [stack["shift"]["weight"], stack["weight"], cal.weight]
+        if departs:
+            assert min(weights) > 0.5, weights
+        else:
+            assert weights == [0.0, 0.0, 0.0]
+            np.testing.assert_array_equal(model.predict(frame.head(100)), line[:100])
+            np.testing.assert_array_equal(cal.apply(raw[:100], novig[:100]), novig[:100])
 
 
 # ---------------------------------------------------------------------------- grading

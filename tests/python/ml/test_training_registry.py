@@ -102,7 +102,7 @@ def test_scoring_refuses_a_model_that_saw_the_scored_date(synthetic_warehouse):
 
 def test_the_calibration_version_is_stored_with_the_model_version_and_recorded_by_scoring(tmp_settings):
     """Lines on every date from the store's 6th day up to the scored date: each system's calibrator is
-    fitted (not the market prior), stored in the version's metadata with its version, loaded back
+    fitted (its stack and the held-out evidence for its weight), stored in the version's metadata with its version, loaded back
     with it, and every score of the date records that version; the market system's weighted
     correction loads back to the same predictions."""
     from python_jobs.ml.scoring import score_date
@@ -122,7 +122,10 @@ def test_the_calibration_version_is_stored_with_the_model_version_and_recorded_b
     for sid, info in report.models.items():
         meta = json.loads((tmp_settings.models_dir / sid / info["version"] / "metadata.json").read_text())
         assert meta["calibration_version"] == meta["calibration"]["version"] == info["calibration_version"]
-        assert meta["calibration_version"].startswith("stack-") and meta["calibration"]["n"] >= 50, sid
+        cal = meta["calibration"]
+        assert cal["n"] >= 50 and cal["stack"] is not None and cal["evidence"]["n"] > 0, sid  # fitted
+        assert (meta["calibration_version"] == "market") == (cal["weight"] == 0), sid
+        assert meta["calibration_version"].startswith("stack-") or cal["weight"] == 0, sid
         assert meta["calibration"]["fitted_through"] < str(SCORE_DATE)
         assert loaded[sid].calibrator.version == meta["calibration_version"]
         stored[sid] = (info["version"], meta["calibration_version"])

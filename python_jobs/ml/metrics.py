@@ -9,11 +9,13 @@
   system's raw P(over) shrunk toward the market (docs/ml.md "Calibrated probabilities").
 - The evidence rule, one place for every departure from the market (docs/ml.md "The evidence
   rule"): ``walk_forward_held_out`` (a departure fitted on earlier dates only predicts each date),
-  ``shrunk_stack_weight`` (its weight from those held-out predictions, shrunk by the t-ratio, 0
-  below ``min_rows`` held-out rows; ``logistic_stack_weight`` is the same rule at the logistic
-  likelihood, for a departure in logit space) and ``toward_prior`` (parameters = prior + weight x (fit -
-  prior)). Used by market_residual_v1 (the implied-median shift and the ridge correction) and by
-  ``MarketCalibrator`` (the departure of P(over) from the no-vig probability).
+  its weight from those held-out predictions **in the loss the output is judged by** —
+  ``absolute_stack_weight`` (absolute error: every weight that moves a point forecast, i.e.
+  market_residual_v1's implied-median shift and ridge correction) and ``logistic_stack_weight``
+  (the logistic likelihood, by steps of the least-squares ``shrunk_stack_weight``: the departure of
+  P(over) from the no-vig probability in ``MarketCalibrator``) — each shrunk by its t-ratio with
+  the one ``james_stein_weight`` and 0 below the one minimum ``enough_evidence``, and
+  ``toward_prior`` (parameters = prior + weight x (fit - prior)).
 - ``over_outcome``: the outcome P(over) is fitted and scored against (pushes left out), for the
   calibrator's fit (training) and the backtest's Brier/log loss.
 - ``brier``, ``log_loss``, ``reliability``, ``expected_calibration_error``: probability scores;
@@ -86,7 +88,7 @@ class MarketCalibrator:
     ``fit_stack`` is the penalised maximum-likelihood fit on decided lined rows (prior at the market
     (a = 0, b_market = 1, b_model = 0) worth ``prior_rows`` rows, a Zellner-type penalty; both
     source weights >= 0). ``fit`` applies the evidence rule to it: the stack's departure from the
-    market is shrunk toward the market by ``shrunk_stack_weight`` of its walk-forward held-out
+    market is shrunk toward the market by ``logistic_stack_weight`` of its walk-forward held-out
     departures (``weight``), so (a, b_market, b_model) = prior + weight x (stack - prior). Weight 0
     (no or too little held-out evidence) = the market exactly: ``apply`` then returns the no-vig
     probability itself (``version`` 'market'). A missing market probability counts as 0.5.
@@ -238,16 +240,29 @@ def _penalised_logistic(design: np.ndarray, y: np.ndarray, prior: np.ndarray, la
     return out
 
 
+def enough_evidence(n: int, min_rows: int) -> bool:
+    """The evidence rule's minimum, for every weight: at least ``min_rows`` held-out rows (and 2, so
+    that a standard error exists). Below it a departure gets weight 0."""
+    return n >= max(2, int(min_rows))
+
+
+def james_stein_weight(w_hat: float, t: float) -> float:
+    """The evidence rule's shrinkage, for every weight: w = clip(w_hat * max(0, 1 - 1/t^2), 0, 1)
+    (positive-part James-Stein by the t-ratio ``t`` of the evidence), so a departure whose evidence
+    does not beat noise by more than one standard error gets 0. ``t`` NaN or 0: 0."""
+    t2 = t * t if not math.isnan(t) else 0.0
+    shrink = max(0.0, 1.0 - 1.0 / t2) if t2 > 0 else 0.0
+    return float(min(1.0, max(0.0, w_hat * shrink)))
+
+
 def shrunk_stack_weight(correction: np.ndarray, target: np.ndarray, min_rows: int,
                         weights: np.ndarray | None = None) -> dict[str, float]:
-    """The evidence rule's weight in [0, 1] of an out-of-sample ``correction`` (a departure from a
-    base forecast), for ``target`` = actual - base (both from held-out rows only).
+    """The evidence rule in squared error (the steps of ``logistic_stack_weight``): the weight in
+    [0, 1] of an out-of-sample ``correction`` for ``target`` = actual - base (held-out rows only).
 
     (Weighted) least squares w_hat = sum(v c r) / sum(v c^2) (v = ``weights``, default 1) with its
-    standard error se; the weight is shrunk by the signal-to-noise ratio t = w_hat / se:
-    w = clip(w_hat * max(0, 1 - 1/t^2), 0, 1) (positive-part James-Stein), so a correction that does
-    not beat noise by more than one standard error gets 0. Fewer than ``min_rows`` rows, or no
-    correction at all: 0 (the base forecast)."""
+    standard error se; t = w_hat / se and the weight is ``james_stein_weight``. Fewer than
+    ``min_rows`` rows (``enough_evidence``), or no correction at all: 0 (the base forecast)."""
     c = np.asarray(correction, dtype="float64")
     r = np.asarray(target, dtype="float64")
     v = np.ones_like(c) if weights is None else np.asarray(weights, dtype="float64")
@@ -256,14 +271,60 @@ def shrunk_stack_weight(correction: np.ndarray, target: np.ndarray, min_rows: in
     n = int(len(c))
     ss = float(np.sum(v * c * c))
     out = {"weight": 0.0, "w_hat": float("nan"), "se": float("nan"), "n": n}
-    if n < max(2, int(min_rows)) or ss <= 0:
+    if not enough_evidence(n, min_rows) or ss <= 0:
         return out
     w_hat = float(np.sum(v * c * r) / ss)
     resid_var = float(np.sum(v * (r - w_hat * c) ** 2) / (n - 1))
     se = math.sqrt(resid_var / ss)
-    t2 = (w_hat / se) ** 2 if se > 0 else math.inf
-    shrink = max(0.0, 1.0 - 1.0 / t2) if t2 > 0 else 0.0
-    out.update(weight=float(min(1.0, max(0.0, w_hat * shrink))), w_hat=w_hat, se=se)
+    out.update(weight=james_stein_weight(w_hat, w_hat / se if se > 0 else math.inf), w_hat=w_hat, se=se)
+    return out
+
+
+def least_absolute_weight(correction: np.ndarray, target: np.ndarray) -> float:
+    """argmin over w of sum |r - w c|: the weighted median of r / c with weights |c| (rows with c = 0
+    do not depend on w). Ties: when the minimum is a whole interval [lo, hi] (the cumulative weight
+    reaches exactly half at lo), the point of it nearest 0 (the prior: no departure among equally
+    good ones). No correction: 0."""
+    c = np.asarray(correction, dtype="float64")
+    r = np.asarray(target, dtype="float64")
+    moves = c != 0
+    if not moves.any():
+        return 0.0
+    ratio = r[moves] / c[moves]
+    order = np.argsort(ratio, kind="stable")
+    ratio = ratio[order]
+    cum = np.cumsum(np.abs(c[moves])[order])
+    half = cum[-1] / 2
+    lo = float(ratio[np.searchsorted(cum, half, side="left")])  # first with cumulative weight >= half
+    hi = float(ratio[np.searchsorted(cum, half, side="right")])  # first with cumulative weight > half
+    if lo <= 0.0 <= hi:
+        return 0.0
+    return lo if lo > 0 else hi
+
+
+def absolute_stack_weight(correction: np.ndarray, target: np.ndarray, min_rows: int) -> dict[str, float]:
+    """The evidence rule in absolute error, for every weight that moves a point forecast (judged by
+    MAE, whose optimum is the median): the weight in [0, 1] of an out-of-sample ``correction`` c
+    for ``target`` r = actual - base (held-out rows only).
+
+    w_hat = ``least_absolute_weight`` (the weighted median of r / c, weights |c|); the evidence is the
+    paired gain in absolute error of applying w_hat vs not, d = |r| - |r - w_hat c|, t = mean(d) /
+    se(mean(d)) (no gain: t = 0), and the weight is ``james_stein_weight``(w_hat, t). Fewer than
+    ``min_rows`` rows (``enough_evidence``), or no correction at all: 0 (the base forecast)."""
+    c = np.asarray(correction, dtype="float64")
+    r = np.asarray(target, dtype="float64")
+    ok = ~np.isnan(c) & ~np.isnan(r)
+    c, r = c[ok], r[ok]
+    n = int(len(c))
+    out = {"weight": 0.0, "w_hat": float("nan"), "gain": float("nan"), "gain_se": float("nan"),
+           "t": float("nan"), "n": n}
+    if not enough_evidence(n, min_rows) or not np.any(c):
+        return out
+    w_hat = least_absolute_weight(c, r)
+    gain = np.abs(r) - np.abs(r - w_hat * c)
+    mean, se = float(gain.mean()), float(gain.std(ddof=1) / math.sqrt(n))
+    t = (mean / se if se > 0 else math.inf) if mean > 0 else 0.0
+    out.update(weight=james_stein_weight(w_hat, t), w_hat=w_hat, gain=mean, gain_se=se, t=t)
     return out
 
 
@@ -279,7 +340,7 @@ def logistic_stack_weight(departure: np.ndarray, market: np.ndarray, outcome: np
     y = np.asarray(outcome, dtype="float64")
     w = 0.0
     out = shrunk_stack_weight(c, y, min_rows)  # fewer than min_rows rows or no departure: weight 0
-    if out["n"] < max(2, int(min_rows)) or not np.any(c):
+    if not enough_evidence(out["n"], min_rows) or not np.any(c):
         return out
     for _ in range(iterations):
         p = np.clip(sigmoid(base + w * c), EPS, 1 - EPS)

@@ -18,8 +18,10 @@ line, before the cutoff:
 Every departure from the market is used only as far as walk-forward held-out evidence supports
 (the evidence rule, python_jobs/ml/metrics.py): the implied-median shift (parameter-free, so every
 lined row before the cutoff is held out for it) gets ``shift_weight``; the ridge's correction to that
-prior is predicted date by date from earlier dates only and gets ``stack['weight']``. Both weights
-are ``metrics.shrunk_stack_weight`` with at least ``ml_market_stack_min_rows`` held-out rows.
+prior is predicted date by date from earlier dates only and gets ``stack['weight']``. Both move the
+point forecast, which is judged by absolute error, so both weights are
+``metrics.absolute_stack_weight`` (evidence in absolute error) with at least
+``ml_market_stack_min_rows`` held-out rows.
 
 It needs a line (``needs_line``): players without one are predicted by the other systems only.
 """
@@ -34,7 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from python_jobs.ml.metrics import logit, shrunk_stack_weight, toward_prior, walk_forward_held_out
+from python_jobs.ml.metrics import absolute_stack_weight, logit, toward_prior, walk_forward_held_out
 from python_jobs.ml.systems.base import FitContext, Model, System
 
 LINE = "consensus_line_points"
@@ -113,10 +115,10 @@ def implied_median_shift(frame: pd.DataFrame) -> np.ndarray:
 
 def shift_weight(rows: pd.DataFrame, min_rows: int) -> dict[str, Any]:
     """The evidence rule on the implied-median shift over labelled lined ``rows``: the shift has no
-    fitted parameter, so each row is held out for it; ``shrunk_stack_weight`` of the shift against
+    fitted parameter, so each row is held out for it; ``absolute_stack_weight`` of the shift against
     actual - line. Fewer than ``min_rows`` rows: 0 (the line itself)."""
     target = _num(rows, "actual_points") - _num(rows, LINE)
-    return _clean(shrunk_stack_weight(implied_median_shift(rows), target, min_rows))
+    return _clean(absolute_stack_weight(implied_median_shift(rows), target, min_rows))
 
 
 def prior_vector(columns: list[str], mode: str, shift: float) -> np.ndarray:
@@ -184,7 +186,7 @@ class MarketSystem(System):
     def fit(self, train: pd.DataFrame, context: FitContext) -> Model:
         """The evidence rule on every departure from the line, all rows of ``train`` (hence before the
         cutoff): the implied-median shift at ``shift_weight``, then the ridge correction toward that
-        prior weighted by ``shrunk_stack_weight`` of its walk-forward held-out predictions:
+        prior weighted by ``absolute_stack_weight`` of its walk-forward held-out predictions:
         coefficients = prior + weight x (ridge - prior). No or too little evidence: the line."""
         mode = context.params.market_mode
         if mode not in ("residual", "line_feature"):
@@ -199,7 +201,7 @@ class MarketSystem(System):
         full = fit_ridge(lined, columns, mode, ridge, prior)
         correction, target, held_dates = held_out_corrections(
             lined, columns, mode, ridge, params.market_stack_min_fit_rows, params.market_stack_min_rows)
-        stack = _clean(shrunk_stack_weight(correction, target, params.market_stack_min_rows))
+        stack = _clean(absolute_stack_weight(correction, target, params.market_stack_min_rows))
         stack.update(min_rows=params.market_stack_min_rows, min_fit_rows=params.market_stack_min_fit_rows,
                      held_out_through=str(max(held_dates)) if len(held_dates) else None,
                      unweighted_intercept=float(full[0]), unweighted_coefficients=[float(c) for c in full[1:]],

@@ -218,6 +218,9 @@ def test_the_stacking_and_calibrators_fit_only_on_lines_before_the_anchor(tmp_pa
     assert stack["n"] >= 200 and stack["held_out_through"] < str(FIRST)  # evidence used, all before
     # the implied-median shift: every lined labelled row before the anchor, none of its day or later
     assert stack["shift"]["n"] == int((lines["game_date"] < FIRST).sum())
+    # both point-forecast weights carry the absolute-error rule's evidence (the paired gain and its t)
+    for evidence in (stack, stack["shift"]):
+        assert {"w_hat", "gain", "gain_se", "t", "n", "weight"} <= set(evidence) and "se" not in evidence
     for sid, cal in anchor["calibration"].items():
         assert cal["n"] >= 50 and cal["stack"] is not None, sid  # the stack was fitted, not the prior
         assert cal["evidence"]["n"] > 0 and cal["evidence"]["held_out_through"] < str(FIRST), sid

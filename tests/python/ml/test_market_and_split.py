@@ -14,6 +14,7 @@ from python_jobs.ml.params import MlParams
 from python_jobs.ml.systems import FitContext, get_system
 from python_jobs.ml.training import TrainingDataError, split_by_rows
 from tests.python.ml import synthetic as syn
+from tests.python.ml.oracles import absolute_weight_by_hand, least_squares_weight_by_hand
 
 
 def lined_frame(n: int, seed: int = 1, novig: float = 0.5) -> pd.DataFrame:
@@ -66,15 +67,10 @@ def implied_median(rows: pd.DataFrame) -> np.ndarray:
 
 
 def shift_weight_by_hand(rows: pd.DataFrame, min_rows: int = 500) -> float:
-    """Least squares of actual - line on the shift through the origin, its standard error, the
-    t-ratio shrinkage, clipped to [0, 1]; 0 below min_rows rows."""
-    if len(rows) < min_rows:
-        return 0.0
-    s = shift_points(rows)
+    """The shift's weight in absolute error (tests/python/ml/oracles.py: brute-force weighted median
+    of (actual - line) / shift, the t-ratio of its paired gain, the shrinkage); 0 below min_rows."""
     r = rows["actual_points"].to_numpy() - rows["consensus_line_points"].to_numpy()
-    w_hat = (s * r).sum() / (s * s).sum()
-    se = math.sqrt(((r - w_hat * s) ** 2).sum() / (len(s) - 1) / (s * s).sum())
-    return min(1.0, max(0.0, w_hat * max(0.0, 1 - (se / w_hat) ** 2)))
+    return absolute_weight_by_hand(shift_points(rows), r, min_rows)["weight"]
 
 
 def noisy_market_frame(n: int, seed: int, signal: float, shift: float = 1.0) -> pd.DataFrame:
@@ -124,16 +120,42 @@ def test_a_real_shift_gets_a_positive_weight_and_beats_the_line():
     assert np.mean((model.predict(test) - truth) ** 2) < 0.3 * np.mean((line - truth) ** 2)
 
 
+def test_a_shift_that_moves_the_mean_but_not_the_median_gets_weight_zero_and_the_prediction_is_the_line():
+    """actual - line = shift x z with z of median 0 and mean 0.61 (skewed like points minus the line):
+    the shift predicts the mean of actual - line but not its median. Least squares would give it a
+    weight > 0.4 (and so move the forecast away from the MAE-optimal median); judged in absolute error
+    it gets 0, the correction too, and the market system predicts the line."""
+    system = get_system("market_residual_v1")
+    at_the_line = 0
+    for seed in range(10):
+        rng = np.random.default_rng(seed)
+        train = noisy_market_frame(3000, seed, signal=0.0, shift=0.0)
+        r = shift_points(train) * 2.0 * (rng.exponential(1.0, len(train)) - math.log(2))
+        train["actual_points"] = train["consensus_line_points"] + r
+        model = system.fit(train, FitContext(syn.SPEC, MlParams()))
+        stack = model.hyperparameters["stack"]
+        assert least_squares_weight_by_hand(shift_points(train), r) > 0.4  # the contrast
+        assert stack["shift"]["weight"] == pytest.approx(shift_weight_by_hand(train), abs=1e-12)
+        if stack["shift"]["weight"] == 0 and stack["weight"] == 0:
+            at_the_line += 1
+            test = noisy_market_frame(200, seed + 100, signal=0.0)
+            np.testing.assert_array_equal(model.predict(test), test["consensus_line_points"].to_numpy())
+    assert at_the_line >= 8
+
+
 def test_a_correction_of_pure_noise_gets_weight_about_zero():
+    """actual = line + noise: nothing for the correction (nor the shift) to find. (With a real shift
+    in the data the correction is not noise: it can learn the part of the shift that the shrunk shift
+    weight leaves in the residual.)"""
     system = get_system("market_residual_v1")
     weights = []
     for seed in range(20):
-        train = noisy_market_frame(3000, seed, signal=0.0)
+        train = noisy_market_frame(3000, seed, signal=0.0, shift=0.0)
         model = system.fit(train, FitContext(syn.SPEC, MlParams()))
         stack = model.hyperparameters["stack"]
         assert stack["n"] >= 2500  # held-out rows: every date after the first 200 rows
         weights.append(stack["weight"])
-        test = noisy_market_frame(500, seed + 100, signal=0.0)
+        test = noisy_market_frame(500, seed + 100, signal=0.0, shift=0.0)
         # the ridge alone learned some noise; with weight 0 the model is the line + the weighted shift
         assert max(abs(c) for c in stack["unweighted_coefficients"][1:]) > 0.001
         if stack["weight"] == 0:
@@ -192,6 +214,10 @@ def test_held_out_corrections_never_see_their_own_date_or_later():
     np.testing.assert_array_equal(c1[upto], c2[upto])
     np.testing.assert_array_equal(t1[np.array([d < cut for d in d1])], t2[np.array([d < cut for d in d2])])
     assert np.abs(c1[~upto] - c2[~upto]).min() > 0  # later dates did learn from the poisoned days
+    # the cut date's own target moved by exactly its poison: its base (the line + the shift at the
+    # weight fitted on earlier dates) did not see its own date's results
+    own = np.array([d == cut for d in d1])
+    np.testing.assert_allclose(t2[own] - 40, t1[own], atol=1e-9)
     # the target's base on a held-out date is the line + the shift weighted on earlier rows only
     first_late = date(2025, 1, 9)  # 800 rows before it: the shift has a weight there
     frame = clean.assign(d=pd.to_datetime(clean["game_date"]).dt.date)

@@ -11,6 +11,7 @@ import pytest
 
 from python_jobs.ml.metrics import (
     MarketCalibrator,
+    absolute_stack_weight,
     brier,
     expected_calibration_error,
     log_loss,
@@ -19,6 +20,7 @@ from python_jobs.ml.metrics import (
     wilson_interval,
     win_profit,
 )
+from tests.python.ml.oracles import absolute_weight_by_hand, least_squares_weight_by_hand
 
 
 def test_wilson_interval_by_hand():
@@ -270,6 +272,88 @@ def test_stack_weight_of_a_real_signal_is_its_share():
     assert shrunk_stack_weight(correction, 2 * correction, min_rows=500)["weight"] == 1.0
     # too little evidence: 0 whatever it says
     assert shrunk_stack_weight(correction[:499], correction[:499], min_rows=500)["weight"] == 0.0
+
+
+def skewed(rng: np.random.Generator, n: int, scale: float) -> np.ndarray:
+    """Noise with median exactly 0 and mean scale x (1 - ln 2) > 0 (a shifted exponential), skewed
+    like points minus the line (mean above, median below the centre)."""
+    return scale * (rng.exponential(1.0, n) - math.log(2))
+
+
+def test_absolute_weight_by_hand_on_precise_cases_with_ties():
+    # equal weights |c| = 2, r / c = 0.1 .. 0.4: every w in [0.2, 0.3] minimises; the tie goes to the
+    # end nearest 0: w_hat 0.2; d = |r| - |r - 0.4| = (0, 0.4, 0.4, 0.4): mean 0.3, sd 0.2, se 0.1,
+    # t 3, weight 0.2 x (1 - 1/9)
+    c, r = np.full(4, 2.0), np.array([0.2, 0.4, 0.6, 0.8])
+    out = absolute_stack_weight(c, r, min_rows=2)
+    assert out["w_hat"] == pytest.approx(0.2) and out["gain"] == pytest.approx(0.3)
+    assert out["gain_se"] == pytest.approx(0.1) and out["t"] == pytest.approx(3.0)
+    assert out["weight"] == pytest.approx(0.2 * 8 / 9) and out["n"] == 4
+    # the mirror image: minimum on [-0.3, -0.2], w_hat -0.2 (nearest 0), a gain, but weight 0 (clip)
+    out = absolute_stack_weight(c, -r, min_rows=2)
+    assert out["w_hat"] == pytest.approx(-0.2) and out["t"] == pytest.approx(3.0) and out["weight"] == 0.0
+    # the minimum interval [-1, 1] holds 0: w_hat 0, no gain, t 0, weight 0
+    out = absolute_stack_weight(np.ones(4), np.array([-2.0, -1.0, 1.0, 2.0]), min_rows=2)
+    assert (out["w_hat"], out["gain"], out["t"], out["weight"]) == (0.0, 0.0, 0.0, 0.0)
+    # unequal weights: r / c = (1, 2) with |c| = (1, 3): the weighted median is 2 (L(1) = 3, L(2) = 1),
+    # not the plain median 1.5; d = (|1| - |1 - 2|, |6| - |6 - 6|) = (0, 6): mean 3, se 3, t 1: weight 0
+    out = absolute_stack_weight(np.array([1.0, 3.0]), np.array([1.0, 6.0]), min_rows=2)
+    assert out["w_hat"] == 2.0 and out["t"] == pytest.approx(1.0) and out["weight"] == pytest.approx(0.0, abs=1e-12)
+    # rows without a correction do not move w_hat but count as rows (d = 0)
+    out = absolute_stack_weight(np.array([2.0, 2.0, 2.0, 2.0, 0.0]), np.array([0.2, 0.4, 0.6, 0.8, 5.0]),
+                                min_rows=2)
+    assert out["w_hat"] == pytest.approx(0.2) and out["gain"] == pytest.approx(1.2 / 5) and out["n"] == 5
+    # no correction at all, or fewer than min_rows rows: 0
+    assert absolute_stack_weight(np.zeros(600), np.ones(600), min_rows=500)["weight"] == 0.0
+    assert absolute_stack_weight(c, r, min_rows=5)["weight"] == 0.0
+
+
+def test_skewed_noise_whose_mean_departs_but_whose_median_does_not_gets_absolute_weight_zero():
+    """r = c x z with z of median 0 and mean 0.61: the correction predicts the mean of r (least
+    squares gives it a weight ~0.6) but not its median, which the MAE target rewards: the absolute
+    rule gives 0 (t of its gain <= 1 on nearly every sample)."""
+    absolute, squares = [], []
+    for seed in range(20):
+        rng = np.random.default_rng(seed)
+        c = rng.normal(0, 1, 3000)
+        r = c * skewed(rng, 3000, 2.0)
+        out = absolute_stack_weight(c, r, min_rows=500)
+        assert out["weight"] == pytest.approx(absolute_weight_by_hand(c, r)["weight"], abs=1e-12)
+        assert out["w_hat"] == pytest.approx(absolute_weight_by_hand(c, r)["w_hat"], abs=1e-12)
+        absolute.append(out["weight"])
+        squares.append(shrunk_stack_weight(c, r, min_rows=500)["weight"])
+        assert squares[-1] == pytest.approx(least_squares_weight_by_hand(c, r), abs=1e-12)
+    absolute, squares = np.array(absolute), np.array(squares)
+    assert np.all(squares > 0.4)  # the contrast: least squares trusts the skew's mean on every sample
+    assert (absolute == 0).mean() >= 0.85 and absolute.max() < 0.1
+
+
+def test_a_real_median_shift_gets_the_weighted_median_shrunk_by_its_gain():
+    """r = 0.6 c + skewed noise of median 0 (mean +1.84, independent of c): the weight is the
+    brute-force weighted median of r / c, shrunk by the t-ratio of its paired gain in absolute error."""
+    rng = np.random.default_rng(11)
+    c = rng.normal(0, 2, 2000)
+    r = 0.6 * c + skewed(rng, 2000, 6.0)
+    out = absolute_stack_weight(c, r, min_rows=500)
+    oracle = absolute_weight_by_hand(c, r)
+    assert out["w_hat"] == pytest.approx(oracle["w_hat"], abs=1e-12) and out["w_hat"] == pytest.approx(0.6, abs=0.1)
+    assert out["t"] == pytest.approx(oracle["t"], rel=1e-9) and out["t"] > 2
+    assert out["weight"] == pytest.approx(oracle["weight"], abs=1e-12) and 0.4 < out["weight"] < out["w_hat"]
+    # the same evidence on 499 rows: below the minimum, 0 whatever it says; on 500 it counts
+    assert absolute_stack_weight(c[:499], r[:499], min_rows=500)["weight"] == 0.0
+    assert absolute_stack_weight(c[:500], r[:500], min_rows=500)["weight"] == pytest.approx(
+        absolute_weight_by_hand(c[:500], r[:500])["weight"], abs=1e-12)
+
+
+def test_absolute_weight_of_symmetric_pure_noise_is_zero_on_nearly_every_sample():
+    weights = []
+    for seed in range(50):
+        rng = np.random.default_rng(seed)
+        weights.append(absolute_stack_weight(rng.normal(0, 1, 5000), rng.normal(0, 6, 5000), min_rows=500)["weight"])
+    weights = np.array(weights)
+    # the unshrunk weighted median would be positive about half of the time (the gain's t of pure
+    # noise is about |Z| / 2, so about 5 % of samples clear t > 1)
+    assert (weights == 0).mean() >= 0.85 and weights.mean() < 0.02 and weights.max() < 0.2
 
 
 def test_brier_log_loss_and_reliability_by_hand():

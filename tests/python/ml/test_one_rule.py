@@ -126,6 +126,62 @@ def test_the_evidence_rule_is_written_once_and_governs_every_departure_from_the_
             np.testing.assert_array_equal(cal.apply(raw[:100], novig[:100]), novig[:100])
 
 
+def test_the_shrinkage_and_the_minimum_are_written_once_and_every_evidence_weight_uses_them(monkeypatch):
+    """The t-ratio shrinkage (max(0, 1 - 1/t^2), clip [0, 1]) and the minimum of held-out rows are each
+    written once, in metrics.james_stein_weight and metrics.enough_evidence; the absolute-error weight
+    (point forecasts), the least-squares weight and the logistic weight (P(over)) all go through them:
+    replacing either helper changes all three, and the market system's two weights with them."""
+    import ast
+
+    from python_jobs.config import PROJECT_ROOT
+    from python_jobs.ml import metrics
+    from python_jobs.ml.params import MlParams
+    from python_jobs.ml.systems import FitContext, get_system
+    from tests.python.ml import synthetic as syn
+
+    def owners(snippet: str) -> set[str]:
+        found = set()
+        for path in (PROJECT_ROOT / "python_jobs").rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.FunctionDef) and snippet in ast.unparse(node).replace(" ", ""):
+                    found.add(f"{path.relative_to(PROJECT_ROOT)}::{node.name}")
+        return found
+
+    assert owners("1.0/t2") == {"python_jobs/ml/metrics.py::james_stein_weight"}
+    assert owners("max(2,int(min_rows))") == {"python_jobs/ml/metrics.py::enough_evidence"}
+
+    rng = np.random.default_rng(5)
+    c = rng.normal(0, 1, 800)
+    r = c + rng.normal(0, 1, 800)
+    outcome = (rng.uniform(size=800) < 1 / (1 + np.exp(-2 * c))).astype(float)
+    market = np.full(800, 0.5)
+
+    def three() -> list[float]:
+        return [metrics.absolute_stack_weight(c, r, 500)["weight"], metrics.shrunk_stack_weight(c, r, 500)["weight"],
+                metrics.logistic_stack_weight(c, market, outcome, 500)["weight"]]
+
+    assert min(three()) > 0.5  # real evidence for all three
+    monkeypatch.setattr(metrics, "james_stein_weight", lambda w_hat, t: 0.123)
+    assert three() == [0.123, 0.123, 0.123]
+    monkeypatch.undo()
+    monkeypatch.setattr(metrics, "enough_evidence", lambda n, min_rows: False)
+    assert three() == [0.0, 0.0, 0.0]
+    # the market system's shift and correction weights, on data with a strong planted signal, too
+    n = 3000
+    line = rng.uniform(5, 30, n).round() + 0.5
+    novig = rng.uniform(0.4, 0.6, n)
+    frame = pd.DataFrame({
+        "player_id": np.arange(n), "game_date": [date(2025, 1, 1) + timedelta(days=i // 200) for i in range(n)],
+        "consensus_line_points": line, "no_vig_over_probability": novig, "n_books": 5, "line_spread": 0.0,
+        "line_movement": 0.0, "points_avg_season": line + rng.normal(0, 3, n), "points_avg_last_10": line,
+        "actual_points": line + 10 * np.log(novig / (1 - novig)) + rng.normal(0, 2, n)})
+    stack = get_system("market_residual_v1").fit(frame, FitContext(syn.SPEC, MlParams())).hyperparameters["stack"]
+    assert [stack["shift"]["weight"], stack["weight"]] == [0.0, 0.0]
+    monkeypatch.undo()
+    stack = get_system("market_residual_v1").fit(frame, FitContext(syn.SPEC, MlParams())).hyperparameters["stack"]
+    assert stack["shift"]["weight"] == 1.0  # the same data with the minimum back: evidence counts
+
+
 # ---------------------------------------------------------------------------- grading
 D = date(2025, 1, 15)
 SCORED_AT = datetime(2025, 1, 15, 12, tzinfo=UTC)

@@ -64,6 +64,19 @@
 {%- endmacro %}
 
 
+{% macro season_partition() -%}
+    {#- partition_by of a model rebuilt per season (unique_key season, with an integer
+        season_start_year column): on BigQuery one integer-range partition per season start year
+        (insert_overwrite replaces the rebuilt seasons' partitions); elsewhere none. Not a date
+        partition: no run window applies to it (model_partition_column). -#}
+    {%- if target.type != 'bigquery' -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return({'field': 'season_start_year', 'data_type': 'int64',
+               'range': {'start': 1946, 'end': 2100, 'interval': 1}}) }}
+{%- endmacro %}
+
+
 {% macro test_window_filter(relation) -%}
     {#- The partition filter of a data test on `relation` (a model or raw source with a partition
         column): `<column> >= <window start>`; none for an unpartitioned relation or no window -#}
@@ -110,6 +123,10 @@
         so that a filter on it skips row groups. A config partition_by wins; elsewhere than on
         BigQuery, config physical_order, else game_date when the model documents it. -#}
     {%- set partition_by = node.config.get('partition_by') -%}
+    {%- if partition_by and partition_by.get('range') -%}
+        {#- an integer-range partition (season_partition) is no date window -#}
+        {{ return(none) }}
+    {%- endif -%}
     {%- if partition_by -%}
         {{ return([partition_by.field, partition_by.get('data_type', 'date')]) }}
     {%- endif -%}

@@ -20,7 +20,9 @@
                                         the date or is on the current registry
       4 team_context_first_name_prefix  one player of the two teams has the same last name and a
                                         first name that starts the other ('cam' / 'cameron')
-    Incremental: lines staged after this table's newest scraped_at are resolved and merged. -#}
+    Known names: every name a player played under (player_season_summary) and the registry's.
+    Incremental: lines staged after this table's newest scraped_at are resolved and merged; the box
+    scores are read from 365 days before their earliest date. -#}
 
 with
 
@@ -31,8 +33,16 @@ prop_lines as (
     {% endif %}
 ),
 
-player_games as (
+line_bounds as (
+    -- a constant for the scan of the box scores: the candidates' last games are within 365 days
+    -- before the earliest line date (an expression of a subquery is not pushed down to it)
+    select cast({{ dbt.dateadd('day', -365, 'min(prop_lines.game_date)') }} as date) as games_from_date
+    from prop_lines
+),
+
+recent_games as (
     select * from {{ ref('player_game_summary') }}
+    where game_date >= (select line_bounds.games_from_date from line_bounds)
 ),
 
 registry as (
@@ -62,10 +72,11 @@ line_contexts_split as (
 ),
 
 distinct_names as (
+    -- every name a player played under (one row per player, season and name: not the box scores)
     select distinct
         player_id,
         player_name
-    from player_games
+    from {{ ref('player_season_summary') }}
 
     union distinct
 
@@ -135,13 +146,13 @@ candidate_last_games as (
         name_candidates.home_team_id,
         name_candidates.away_team_id,
         name_candidates.player_id,
-        player_games.team_id as last_team_id
+        recent_games.team_id as last_team_id
     from name_candidates
-    inner join player_games
+    inner join recent_games
         on
-            name_candidates.player_id = player_games.player_id
-            and name_candidates.game_date > player_games.game_date
-            and player_games.game_date >= cast({{ dbt.dateadd('day', -365, 'name_candidates.game_date') }} as date)
+            name_candidates.player_id = recent_games.player_id
+            and name_candidates.game_date > recent_games.game_date
+            and recent_games.game_date >= cast({{ dbt.dateadd('day', -365, 'name_candidates.game_date') }} as date)
     qualify row_number() over (
         partition by
             name_candidates.player_name_raw,
@@ -149,7 +160,7 @@ candidate_last_games as (
             name_candidates.home_team_id,
             name_candidates.away_team_id,
             name_candidates.player_id
-        order by player_games.game_date desc, player_games.game_id desc
+        order by recent_games.game_date desc, recent_games.game_id desc
     ) = 1
 ),
 

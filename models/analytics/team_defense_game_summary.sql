@@ -13,21 +13,30 @@
 
 with
 
-team_offense as (
-    select * from {{ ref('team_offense_game_summary') }}
-),
-
 {% if is_incremental() %}
+    -- the changed games: team rows newer than this table's newest source_scraped_at
     scoped_games as (
-        select distinct game_id from team_offense
-        where source_scraped_at > (
+        select
+            changed_rows.game_id,
+            changed_rows.game_date
+        from {{ ref('team_offense_game_summary') }} as changed_rows
+        where changed_rows.source_scraped_at > (
             select coalesce(max(already_merged.source_scraped_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
             from {{ this }} as already_merged
         )
     ),
+
+    -- both sides of the changed games, read straight from the model with a constant date bound
+    -- (a game's rows share its date): the scan skips the older row groups
+    team_offense as (
+        select * from {{ ref('team_offense_game_summary') }}
+        where
+            game_id in (select scoped_games.game_id from scoped_games)
+            and game_date >= (select min(scoped_games.game_date) from scoped_games)
+    ),
 {% else %}
-    scoped_games as (
-        select distinct game_id from team_offense
+    team_offense as (
+        select * from {{ ref('team_offense_game_summary') }}
     ),
 {% endif %}
 
@@ -58,7 +67,6 @@ paired as (
         on
             defending.game_id = attacking.game_id
             and defending.team_id <> attacking.team_id
-    where defending.game_id in (select scoped_games.game_id from scoped_games)
 ),
 
 final as (

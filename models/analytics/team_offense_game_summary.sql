@@ -22,17 +22,26 @@
 with
 
 {% if is_incremental() %}
+    -- the changed games: player rows newer than this table's newest source_scraped_at
+    changed_games as (
+        select
+            changed_rows.game_id,
+            changed_rows.game_date
+        from {{ ref('player_game_summary') }} as changed_rows
+        where changed_rows.source_scraped_at > (
+            select coalesce(max(already_merged.source_scraped_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
+            from {{ this }} as already_merged
+        )
+    ),
+
     -- the model itself is read (not the CTE, which DuckDB would materialise whole): the filters
-    -- reach the table scan, whose date-ordered row groups outside the changed games are skipped
+    -- reach the table scan. A game's rows share its date, so the earliest changed date (a
+    -- constant: `game_id in` alone gives the scan no range) skips the older row groups.
     scoped_player_games as (
         select * from {{ ref('player_game_summary') }}
-        where game_id in (
-            select changed_games.game_id from {{ ref('player_game_summary') }} as changed_games
-            where changed_games.source_scraped_at > (
-                select coalesce(max(already_merged.source_scraped_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
-                from {{ this }} as already_merged
-            )
-        )
+        where
+            game_id in (select changed_games.game_id from changed_games)
+            and game_date >= (select min(changed_games.game_date) from changed_games)
     ),
 {% else %}
     scoped_player_games as (

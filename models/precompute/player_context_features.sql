@@ -31,10 +31,9 @@
     Incremental: delete+insert by game_date from features_refresh_from_date (a built date counts
     as played when it is before the run's reference date). Bounded reads: player_daily_cache from
     the earliest of the refresh date and the line boards the availability rule looks back to (the
-    states at a regular's latest lined date); player_game_summary for the seasons of those rows
-    and the one before (season totals, roles, priors), from the refresh date minus
-    ml_availability_max_days_since_game (last games), and before those seasons only the ids of the
-    players who played then (whether a player's first season is one of the seasons read); the line
+    states at a regular's latest lined date); season totals, roles, priors and first seasons from
+    player_season_summary (a few thousand rows, not the box-score history); player_game_summary
+    only from the refresh date minus ml_availability_max_days_since_game (last games); the line
     boards whole (a team's 4 previous boards have no date bound). -#}
 
 {%- set k = var('ml_carryover_prior_games') -%}
@@ -118,87 +117,38 @@ daily_cache as (
     where game_date >= (select state_bounds.states_from_date from state_bounds)
 ),
 
-season_bounds as (
-    -- the seasons whose totals are needed: the previous season of every daily cache row read
-    -- ('2023' <= '2023-24' < '2024': a season label compared with a start year as text)
-    select
-        cast(min(cast(substr(daily_cache.season, 1, 4) as {{ dbt.type_int() }})) - 1 as {{ dbt.type_string() }})
-            as first_season_label
-    from daily_cache
-),
-
--- player_game_summary is read straight from the model, each read with its own bound (a CTE read
--- more than once is materialised whole on DuckDB, so no bound would reach the scan)
-player_games as (
-    select * from {{ ref('player_game_summary') }}
-    where season >= (select season_bounds.first_season_label from season_bounds)
-),
-
-earlier_players as (
-    -- players with a game before the seasons read (their first season is earlier): the only read of
-    -- older history, one narrow column (empty on a full build)
-    select distinct player_id
-    from {{ ref('player_game_summary') }}
-    where season < (select season_bounds.first_season_label from season_bounds)
+-- carry-over: season totals from player_season_summary (one row per player, season and name;
+-- the totals repeat on each name row), never the box-score history itself ---------------------
+player_seasons as (
+    select distinct
+        player_id,
+        season,
+        season_start_year,
+        last_team_id,
+        games,
+        points_avg,
+        minutes_avg,
+        usage_rate_avg,
+        minutes_rank_avg
+    from {{ ref('player_season_summary') }}
 ),
 
 first_seasons as (
-    -- a player's first season where it matters (the seasons read), else one before them: the
-    -- comparisons below (= a season read, > the league's first) give what all history gives
-    select
-        player_games.player_id,
-        case
-            when earlier_players.player_id is not null
-                then cast(substr(min(season_bounds.first_season_label), 1, 4) as {{ dbt.type_int() }}) - 1
-            else min(cast(substr(player_games.season, 1, 4) as {{ dbt.type_int() }}))
-        end as first_start_year
-    from player_games
-    cross join season_bounds
-    left join earlier_players
-        on player_games.player_id = earlier_players.player_id
-    group by player_games.player_id, earlier_players.player_id
-),
-
--- carry-over ----------------------------------------------------------------------------------
-game_teams as (
     select
         player_id,
-        season,
-        team_id,
-        row_number() over (
-            partition by player_id, season order by game_date desc, game_id desc
-        ) as recency
-    from player_games
-),
-
-season_totals as (
-    select
-        player_games.player_id,
-        player_games.season,
-        cast(substr(player_games.season, 1, 4) as {{ dbt.type_int() }}) as season_start_year,
-        count(*) as games,
-        {{ exact_avg('player_games.points') }} as points_avg,
-        {{ exact_avg('player_games.minutes') }} as minutes_avg,
-        {{ exact_avg('player_games.usage_rate') }} as usage_rate_avg,
-        {{ exact_avg('player_games.minutes_rank_in_team') }} as minutes_rank_avg
-    from player_games
-    group by player_games.player_id, player_games.season
+        min(season_start_year) as first_start_year
+    from player_seasons
+    group by player_id
 ),
 
 season_rows as (
     select
-        season_totals.*,
-        game_teams.team_id as last_team_id,
-        {{ role_from_minutes_rank('season_totals.minutes_rank_avg') }} as role,
+        player_seasons.*,
+        {{ role_from_minutes_rank('player_seasons.minutes_rank_avg') }} as role,
         first_seasons.first_start_year
-    from season_totals
-    inner join game_teams
-        on
-            season_totals.player_id = game_teams.player_id
-            and season_totals.season = game_teams.season
-            and game_teams.recency = 1
+    from player_seasons
     inner join first_seasons
-        on season_totals.player_id = first_seasons.player_id
+        on player_seasons.player_id = first_seasons.player_id
 ),
 
 league_first_start as (

@@ -17,31 +17,36 @@
 
 with
 
-team_games as (
-    select * from {{ ref('team_game_context') }}
-),
-
-team_defense as (
-    select * from {{ ref('team_defense_game_summary') }}
-),
-
-team_offense as (
-    select * from {{ ref('team_offense_game_summary') }}
-),
-
-player_games as (
-    select * from {{ ref('player_game_summary') }}
-),
-
 bounds as (
     select {{ features_refresh_from_date('is_played') }} as refresh_from_date
 ),
 
+-- the seasons of the dates rebuilt; every input below is read for those seasons only, straight
+-- from its model (a constant bound reaches the scan, whose date-ordered row groups of other
+-- seasons are skipped; a CTE read more than once would otherwise be materialised whole)
 scoped_seasons as (
-    select distinct team_games.season
-    from team_games
-    cross join bounds
-    where team_games.game_date >= bounds.refresh_from_date
+    select distinct scoped_games.season
+    from {{ ref('team_game_context') }} as scoped_games
+    where scoped_games.game_date >= (select bounds.refresh_from_date from bounds)
+),
+
+team_games as (
+    select * from {{ ref('team_game_context') }}
+    where season in (select scoped_seasons.season from scoped_seasons)
+),
+
+team_defense as (
+    select * from {{ ref('team_defense_game_summary') }}
+    where season in (select scoped_seasons.season from scoped_seasons)
+),
+
+team_offense as (
+    select * from {{ ref('team_offense_game_summary') }}
+    where season in (select scoped_seasons.season from scoped_seasons)
+),
+
+player_games as (
+    select * from {{ ref('player_game_summary') }}
 ),
 
 -- points each team allowed per game to opposing players of each role

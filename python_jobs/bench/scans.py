@@ -5,7 +5,9 @@ builds through Phase 4 from scratch (the first full build, no run_date), lands t
 through Phase 4 with tests (`dbt build --selector through_phase4 --vars {run_date: 2025-03-19}`,
 as run-day does). During that run DuckDB's profiler is on for every statement dbt executes; the
 figure is the sum over all statements of the profiler's ``total_rows_scanned`` (every table scan
-of every query, DDL and MERGE included), with the top scanned tables.
+of every query, DDL and MERGE included), with the top scanned tables, the top statements (per dbt
+node, from dbt's query comment) and the reads ('node <- table') where ten seasons scan the most
+rows over one season.
 
 Two landings of the history are measured. ``steady``: the backfill landed before the run window
 (its raw ``scraped_at`` moved back to the day before the window starts, before the first build),
@@ -19,6 +21,7 @@ row group a scan does not skip by its min/max zone maps (docs/performance.md).
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,23 +34,42 @@ from python_jobs.dbt_runner import run_dbt
 DAY = date(2025, 3, 19)
 
 
-def _scans(operator: dict[str, Any], by_table: Counter) -> None:
-    table = (operator.get("extra_info") or {}).get("Table")
+_NODE_ID = re.compile(r'"node_id":\s*"([^"]+)"')
+
+
+def _scans(operator: dict[str, Any], tally: dict[str, Any], node: str) -> None:
+    info = operator.get("extra_info") or {}
+    table = info.get("Table")
     if table and "rows_scanned" in operator:
-        by_table[table.split(".")[-1]] += int(operator["rows_scanned"])
+        name, rows = table.split(".")[-1], int(operator["rows_scanned"])
+        tally["by_table"][name] += rows
+        tally["by_node_table"][f"{node} <- {name}"] += rows
+        # the scan's filters as DuckDB reports them (table filters pushed down, dynamic join filters)
+        filters = " AND ".join(str(info.get(k, "")) for k in ("Filters", "Dynamic Filters") if info.get(k))
+        tally["scans"].append({"node": node, "table": name, "rows_scanned": rows, "filters": filters})
     for child in operator.get("children", []):
-        _scans(child, by_table)
+        _scans(child, tally, node)
+
+
+def _node_of(sql: str) -> str:
+    """The dbt node a statement belongs to (dbt's query comment), e.g. model.nba_props.x -> x."""
+    found = _NODE_ID.search(sql or "")
+    return found.group(1).split(".", 2)[-1] if found else "(no node)"
 
 
 @contextmanager
 def profiled_dbt() -> Iterator[dict[str, Any]]:
-    """While active, every statement dbt-duckdb executes is profiled; yields the running tally
-    (rows_scanned, statements, by_table)."""
+    """While active, every statement dbt-duckdb executes is profiled; yields the running tally:
+    rows_scanned, statements, by_table, by_node (per dbt node, from dbt's query comment),
+    by_node_table ('node <- table') and scans (one dict per table scan: node, table,
+    rows_scanned, filters)."""
     from dbt.adapters.duckdb.environments import local
 
-    tally: dict[str, Any] = {"rows_scanned": 0, "statements": 0, "by_table": Counter()}
+    tally: dict[str, Any] = {"rows_scanned": 0, "statements": 0, "by_table": Counter(),
+                             "by_node": Counter(), "by_node_table": Counter(), "scans": []}
     original = local.DuckDBCursorWrapper.execute
     pending: dict[int, Any] = {}  # cursors whose last statement is not harvested yet
+    nodes: dict[int, str] = {}  # cursor -> the dbt node of its last statement
 
     def harvest(cursor) -> bool:
         # a statement's profile is complete once it ran to the end: at once for DDL/DML, after
@@ -56,10 +78,12 @@ def profiled_dbt() -> Iterator[dict[str, Any]]:
         query = profile.get("query") or {}
         if not query.get("sql"):
             return False
+        node = nodes.get(id(cursor), "(no node)")
         tally["statements"] += 1
         tally["rows_scanned"] += int(query.get("total_rows_scanned") or 0)
+        tally["by_node"][node] += int(query.get("total_rows_scanned") or 0)
         for operator in profile.get("operator", []):
-            _scans(operator, tally["by_table"])
+            _scans(operator, tally, node)
         return True
 
     def execute(self, sql, bindings=None):
@@ -69,6 +93,7 @@ def profiled_dbt() -> Iterator[dict[str, Any]]:
         if not getattr(self, "_bench_profiling", False):
             cursor.execute("pragma enable_profiling = 'no_output'")
             self._bench_profiling = True
+        nodes[id(cursor)] = _node_of(sql)
         result = original(self, sql, bindings)
         if not harvest(cursor):
             pending[id(cursor)] = cursor  # a query: its profile completes with the fetch
@@ -140,7 +165,16 @@ def _scenario(base: Settings, name: str, seasons: list[str] | None, steady: bool
     with profiled_dbt() as tally:
         run_dbt(["build", "--selector", "through_phase4"], settings, vars={"run_date": str(DAY)})
     return {"rows_scanned": tally["rows_scanned"], "statements": tally["statements"],
-            "top_tables": dict(tally["by_table"].most_common(8))}
+            "top_tables": dict(tally["by_table"].most_common(8)),
+            "top_tables_all": dict(tally["by_table"]),
+            "top_statements": dict(tally["by_node"].most_common(12)),
+            "reads": dict(tally["by_node_table"])}
+
+
+def _excess(ten: dict[str, int], one: dict[str, int], n: int = 15) -> dict[str, int]:
+    """The n 'node <- table' reads (or nodes) where ten seasons scan the most rows over one season."""
+    excess = Counter({key: rows - one.get(key, 0) for key, rows in ten.items()})
+    return dict(excess.most_common(n))
 
 
 def run(settings: Settings) -> dict[str, Any]:
@@ -162,4 +196,10 @@ def run(settings: Settings) -> dict[str, Any]:
         "one_season_statements": one["statements"],
         "ten_seasons_top_scanned_tables": ten["top_tables"],
         "one_season_top_scanned_tables": one["top_tables"],
+        # per dbt node (model or test) and per 'node <- table' read
+        "ten_seasons_top_statements": ten["top_statements"],
+        "one_season_top_statements": one["top_statements"],
+        # where the ten-season run scans more than the one-season run (rows, ten minus one)
+        "ten_vs_one_season_excess_by_table": _excess(ten["top_tables_all"], one["top_tables_all"], 10),
+        "ten_vs_one_season_excess_by_read": _excess(ten["reads"], one["reads"]),
     }

@@ -102,10 +102,14 @@ def _predicate_limits_target(predicate: str, column: str) -> bool:
 
 
 def _partitioned_relations(manifest: dict) -> dict[str, str]:
-    """identifier -> partition column, for partitioned models and raw sources."""
+    """identifier -> partition column, for date-partitioned models and raw sources (an
+    integer-range partition, one per season, is no date window: its small table is tested whole)."""
     out = {}
     for node in _models(manifest).values():
         partition = node["config"].get("partition_by")
+        if partition and partition.get("range"):
+            assert node["config"].get("meta", {}).get("small_table"), node["unique_id"]
+            continue
         if partition and node["config"]["materialized"] in ("table", "incremental"):
             out[node["alias"]] = partition["field"]
     for source in manifest["sources"].values():
@@ -152,6 +156,11 @@ def test_every_large_model_is_partitioned_clustered_and_merges_in_a_window(prod_
     assert len(laid_out) >= 16  # staging 3, analytics 7, precompute 4, predictions 1, grading 1
     merges = [uid for uid in laid_out if models[uid]["config"].get("incremental_strategy") == "merge"]
     assert "model.nba_props.player_prop_predictions" in merges and len(merges) == 8
+    # rebuilt per season (player_season_summary): one integer-range partition per season, replaced
+    # whole (insert_overwrite), like delete+insert by season on DuckDB
+    summary = models["model.nba_props.player_season_summary"]["config"]
+    assert summary["incremental_strategy"] == "insert_overwrite" and summary["unique_key"] == "season"
+    assert summary["partition_by"]["field"] == "season_start_year" and summary["partition_by"]["range"]["interval"] == 1
 
 
 def test_raw_and_predictions_tables_require_a_partition_filter(prod_manifest) -> None:

@@ -133,3 +133,92 @@ def test_daily_run_data_tests_read_the_run_window_on_duckdb(warehouse) -> None:
     _, full = _compiled_tests(settings, None)
     assert not any(f"'{WINDOW_START}'" in sql for sql in full.values())
     assert unwindowed_reads(manifest, full, [])
+
+
+# -- bounded reads of a daily run over three seasons (history_daily_run: 2022-25 built to the day
+# before 2025-03-19, then that day's run of phases 3-4 profiled statement by statement). Each read
+# below used to scan older history; the oracles are row counts of the warehouse in pandas.
+
+def _scans(tally: dict, node: str, table: str) -> list[dict]:
+    return [s for s in tally["scans"] if s["node"] == node and s["table"] == table]
+
+
+@pytest.fixture(scope="module")
+def box_scores(history_daily_run):
+    """game_date, season and source_scraped_at of every player_game_summary row after the run, and
+    the newest source_scraped_at before it."""
+    settings = history_daily_run["after"]
+    wh = DuckDBWarehouse.from_settings(settings, read_only=True)
+    try:
+        frame = wh.fetch_df("select game_date, season, source_scraped_at from analytics.player_game_summary")
+    finally:
+        wh.close()
+    wh = DuckDBWarehouse.from_settings(history_daily_run["before"], read_only=True)
+    try:
+        watermark = wh.scalar("select max(source_scraped_at) from analytics.player_game_summary")
+    finally:
+        wh.close()
+    frame["game_date"] = frame["game_date"].dt.date
+    return frame, watermark
+
+
+@pytest.mark.timeout(1800)
+def test_the_carry_over_reads_the_season_summary_not_the_box_score_history(history_daily_run, box_scores) -> None:
+    tally = history_daily_run["tally"]
+    frame, _ = box_scores
+    this_season = int((frame["season"] == "2024-25").sum())
+    assert this_season < len(frame) // 2
+    scans = _scans(tally, "player_context_features", "player_game_summary")
+    # only the recent last games (from the refresh date minus the availability look-back): less
+    # than this season; it used to read two seasons whole plus the ids of every earlier season
+    assert scans and sum(s["rows_scanned"] for s in scans) <= this_season
+    assert all("game_date" in s["filters"] for s in scans), scans
+    assert _scans(tally, "player_context_features", "player_season_summary")
+
+
+@pytest.mark.timeout(1800)
+def test_name_resolution_reads_a_year_of_box_scores(history_daily_run, box_scores) -> None:
+    tally = history_daily_run["tally"]
+    frame, _ = box_scores
+    year = int((frame["game_date"] >= RUN_DATE - timedelta(days=365)).sum())
+    assert year + PROFILE_ROW_GROUP < len(frame)
+    scans = _scans(tally, "player_prop_lines_resolved", "player_game_summary")
+    # the candidates' last games (365 days before the day's lines), plus one row group on the edge;
+    # the known names come from the season summary (it used to read every box score)
+    assert scans and sum(s["rows_scanned"] for s in scans) <= year + PROFILE_ROW_GROUP
+    assert _scans(tally, "player_prop_lines_resolved", "player_season_summary")
+
+
+@pytest.mark.timeout(1800)
+def test_team_totals_read_only_the_changed_games_dates(history_daily_run, box_scores) -> None:
+    tally = history_daily_run["tally"]
+    frame, watermark = box_scores
+    changed_from = frame.loc[frame["source_scraped_at"] > watermark, "game_date"].min()
+    assert changed_from >= RUN_DATE - timedelta(days=7)
+    recent = int((frame["game_date"] >= changed_from).sum())
+    scans = _scans(tally, "team_offense_game_summary", "player_game_summary")
+    # the changed games' rows (a game_id list gave the scan no range: the date bound does), read
+    # with one row group on the edge; besides, one scan finds the changed rows (source_scraped_at)
+    scoped = [s for s in scans if "game_date" in s["filters"]]
+    assert len(scoped) == 1 and len(scans) == 2, scans
+    assert scoped[0]["rows_scanned"] <= recent + PROFILE_ROW_GROUP
+    defence = _scans(tally, "team_defense_game_summary", "team_offense_game_summary")
+    assert len([s for s in defence if "game_date" in s["filters"]]) == 1, defence
+
+
+@pytest.mark.timeout(1800)
+def test_team_defense_profile_reads_only_the_rebuilt_seasons(history_daily_run) -> None:
+    tally = history_daily_run["tally"]
+    for table in ("team_game_context", "team_offense_game_summary", "team_defense_game_summary"):
+        scans = _scans(tally, "team_defense_profile", table)
+        assert scans and all("season" in s["filters"] or "game_date" in s["filters"] for s in scans), (table, scans)
+
+
+@pytest.mark.timeout(1800)
+def test_the_season_summary_rebuilds_only_the_changed_season(history_daily_run, box_scores) -> None:
+    tally = history_daily_run["tally"]
+    frame, _ = box_scores
+    this_season = int((frame["season"] == "2024-25").sum())
+    scans = _scans(tally, "player_season_summary", "player_game_summary")
+    rebuilt = [s for s in scans if "season" in s["filters"]]
+    assert len(rebuilt) == 1 and rebuilt[0]["rows_scanned"] <= this_season + PROFILE_ROW_GROUP, scans

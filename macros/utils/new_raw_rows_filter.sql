@@ -35,3 +35,13 @@
         select retracted.payload_id from {{ source('ingest', 'payload_retractions') }} as retracted
     )
 {%- endmacro %}
+
+{#- The newest source landing time already in this incremental model (a scalar subquery; an empty
+    target: 1900-01-01, so every row is new). The analytics models' "changed rows" are the rows of
+    their input with a later `source_scraped_at`/`scraped_at`. Use only inside is_incremental(). -#}
+{% macro newest_already_built(column_name='source_scraped_at') -%}
+    (
+        select coalesce(max(already_built.{{ column_name }}), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
+        from {{ this }} as already_built
+    )
+{%- endmacro %}

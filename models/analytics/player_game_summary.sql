@@ -23,10 +23,7 @@ game_logs as (
         where season in (
             select new_rows.season
             from {{ ref('stg_nba__player_game_logs') }} as new_rows
-            where new_rows.scraped_at > (
-                select coalesce(max(already_merged.source_scraped_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
-                from {{ this }} as already_merged
-            )
+            where new_rows.scraped_at > {{ newest_already_built() }}
         )
     {% endif %}
 ),
@@ -38,10 +35,7 @@ game_logs as (
             player_id,
             season
         from game_logs
-        where scraped_at > (
-            select coalesce(max(already_merged.source_scraped_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
-            from {{ this }} as already_merged
-        )
+        where scraped_at > {{ newest_already_built() }}
     ),
 
     batch_pairs as (

@@ -24,10 +24,7 @@ with
     changed_seasons as (
         select distinct changed_rows.season
         from {{ ref('player_game_summary') }} as changed_rows
-        where changed_rows.source_scraped_at > (
-            select coalesce(max(already_built.source_scraped_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
-            from {{ this }} as already_built
-        )
+        where changed_rows.source_scraped_at > {{ newest_already_built() }}
     ),
 {% endif %}
 

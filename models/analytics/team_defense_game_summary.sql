@@ -20,10 +20,7 @@ with
             changed_rows.game_id,
             changed_rows.game_date
         from {{ ref('team_offense_game_summary') }} as changed_rows
-        where changed_rows.source_scraped_at > (
-            select coalesce(max(already_merged.source_scraped_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
-            from {{ this }} as already_merged
-        )
+        where changed_rows.source_scraped_at > {{ newest_already_built() }}
     ),
 
     -- both sides of the changed games, read straight from the model with a constant date bound

@@ -28,10 +28,7 @@ with
             changed_rows.game_id,
             changed_rows.game_date
         from {{ ref('player_game_summary') }} as changed_rows
-        where changed_rows.source_scraped_at > (
-            select coalesce(max(already_merged.source_scraped_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
-            from {{ this }} as already_merged
-        )
+        where changed_rows.source_scraped_at > {{ newest_already_built() }}
     ),
 
     -- the model itself is read (not the CTE, which DuckDB would materialise whole): the filters

@@ -11,7 +11,7 @@ import functools
 import logging
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -141,14 +141,11 @@ def _manifest(common: list[str], settings: Settings) -> Any | None:
                        if k.startswith(("NBA_PROPS_", "DBT_")) and k != RUN_VARS_ENV))
     key = (tuple(common), env, _project_fingerprint(settings.home))
     if key not in _manifest_cache:
-        kept = _kept_parse_path(settings, common)
-        _seed_saved_parse(settings, kept)
         # the saved parse (partial_parse.msgpack) is written either way; manifest.json is not
         # (~0.5 s, nothing reads it; `nba-props dbt parse` or `docs generate` write it)
-        parsed = dbtRunner().invoke(["parse", *common, "--no-write-json"])
+        parsed = _parsing(settings, common, lambda: dbtRunner().invoke(["parse", *common, "--no-write-json"]))
         if not parsed.success or parsed.result is None:
             return None
-        _keep_saved_parse(settings, kept)
         _manifest_cache.clear()
         _manifest_cache[key] = parsed.result
     return _manifest_cache[key]
@@ -176,6 +173,17 @@ def _kept_parse_path(settings: Settings, common: list[str]) -> Path:
                  catalog, vars_, version("dbt-core"), version("dbt-duckdb")):
         digest.update(part.encode() + b"\0")
     return settings.cache_dir / "dbt-parse" / f"{digest.hexdigest()}.msgpack"
+
+
+def _parsing(settings: Settings, common: list[str], invoke: Callable[[], Any]) -> Any:
+    """``invoke()`` (a dbt invocation that parses the project), started from the machine's kept
+    saved parse when the warehouse has none of its own, its saved parse kept after a success."""
+    kept = _kept_parse_path(settings, common)
+    _seed_saved_parse(settings, kept)
+    res = invoke()
+    if res.success:
+        _keep_saved_parse(settings, kept)
+    return res
 
 
 def _seed_saved_parse(settings: Settings, kept: Path) -> None:
@@ -209,18 +217,20 @@ def _keep_saved_parse(settings: Settings, kept: Path) -> None:
         log.warning("dbt parse %s not kept in %s: %s", own, kept, exc)
 
 
-def _runner(settings: Settings, command: str, common: list[str]):
+def _runner(settings: Settings, command: str, common: list[str]) -> tuple[Any, bool]:
+    """The dbtRunner for ``command`` and whether the invocation parses the project itself (False:
+    it is given the manifest this process parsed)."""
     from dbt.cli.main import dbtRunner
 
     if command in MANIFEST_COMMANDS:
         manifest = _manifest(common, settings)
         if manifest is not None:
-            return dbtRunner(manifest=manifest)
+            return dbtRunner(manifest=manifest), False
     key = str(settings.database_path)
     if key not in _runner_cache:
         _runner_cache.clear()
         _runner_cache[key] = dbtRunner()
-    return _runner_cache[key]
+    return _runner_cache[key], True
 
 
 def run_dbt(args: list[str], settings: Settings | None = None, *, check: bool = True,
@@ -258,7 +268,8 @@ def run_dbt(args: list[str], settings: Settings | None = None, *, check: bool = 
         env[RUN_VARS_ENV] = json.dumps(run_vars, default=str, sort_keys=True)
     with _scoped_env(env):
         try:
-            res = _runner(settings, args[0] if args else "", common).invoke(full)
+            runner, parses = _runner(settings, args[0] if args else "", common)
+            res = _parsing(settings, common, lambda: runner.invoke(full)) if parses else runner.invoke(full)
         finally:
             release_dbt_duckdb()
     results = []

@@ -76,6 +76,11 @@ def test_a_new_warehouse_starts_from_the_kept_parse_and_writes_only_its_own_file
     assert _tables(second) == {("nba_props", "reference", "team_aliases")}
     with duckdb.connect(str(first.database_path), read_only=True) as con:
         assert con.execute("select count(*) from reference.teams").fetchone()[0] == TEAMS
+    # a command that parses by itself (``dbt parse``, ``nba-props dbt ...``) starts from it too
+    third = _settings(PROJECT_ROOT, tmp_path / "third", cache)
+    _new_process()
+    run_dbt(["parse"], third)
+    assert _parsed(third) == (0, files)
 
 
 @pytest.mark.timeout(600)

@@ -38,7 +38,8 @@ class Settings(BaseSettings):
     dbt_target: str = Field(default="dev", description="dbt target: dev, ci or prod")
     cache_dir: Path = Field(default_factory=_default_cache_dir, description=(
         "machine-level cache, every entry keyed by the sha256 of its source (replay's columnar "
-        "copies of the bundled box scores, dbt's rendering of the raw layer); safe to delete"))
+        "copies of the bundled box scores, dbt's rendering of the raw layer, dbt's latest saved parse "
+        "per project, target and catalog); safe to delete"))
     transport: Literal["replay", "live"] = Field(default="replay")
     odds_api_key: SecretStr | None = Field(default=None, validation_alias="ODDS_API_KEY")
     threads: int = Field(default=2, ge=1, le=64)

@@ -6,9 +6,10 @@ includes ``attach`` (with its path). A path in the profile made every new wareho
 full parse (~3.5 s), even with the same project, target and catalog. The file is therefore resolved
 here, when dbt opens its connection, from the environment with the CLI's rule
 (``Settings.duckdb_file``: ``NBA_PROPS_DUCKDB_PATH``, else ``NBA_PROPS_WAREHOUSE_DIR``/default
-file, else the dbt project's ``warehouse/``/default file), and the profile holds only values that are the same for
-every file of one catalog name: the catalog (the file's stem, which dbt writes into every relation
-name it parses), the plugin's config (default file name, row group size) and the settings.
+file, else the dbt project's ``warehouse/``/default file), and the profile holds only values that
+are the same for every file of one catalog name: the catalog (the file's stem, which dbt writes
+into every relation name it parses), the plugin's config (default file name, row group size) and
+the settings.
 
 The file is attached under the profile's ``database`` with the row group size of the plugin's
 config, by the same function Python uses (``duckdb_engine.attach_warehouse_file``); the profile's

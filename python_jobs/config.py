@@ -18,6 +18,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 EASTERN = ZoneInfo("America/New_York")  # a game date is the US/Eastern calendar date
+DUCKDB_FILE = "nba_props.duckdb"  # the warehouse file's name in warehouse_dir unless duckdb_path says otherwise
 
 
 def _default_cache_dir() -> Path:
@@ -31,12 +32,14 @@ class Settings(BaseSettings):
 
     home: Path = Field(default=PROJECT_ROOT, description="project root (dbt_project.yml lives here)")
     data_dir: Path = Field(default=PROJECT_ROOT / "data", description="bundled real data")
-    warehouse_dir: Path = Field(default=PROJECT_ROOT / "warehouse", description="git-ignored state")
+    warehouse_dir: Path = Field(default_factory=lambda data: Path(data["home"]) / "warehouse",
+                                description="git-ignored state; default home/warehouse")
     duckdb_path: Path | None = Field(default=None, description="DuckDB file; default warehouse_dir/nba_props.duckdb")
     dbt_target: str = Field(default="dev", description="dbt target: dev, ci or prod")
     cache_dir: Path = Field(default_factory=_default_cache_dir, description=(
         "machine-level cache, every entry keyed by the sha256 of its source (replay's columnar "
-        "copies of the bundled box scores, dbt's rendering of the raw layer); safe to delete"))
+        "copies of the bundled box scores, dbt's rendering of the raw layer, dbt's latest saved parse "
+        "per project, target and catalog); safe to delete"))
     transport: Literal["replay", "live"] = Field(default="replay")
     odds_api_key: SecretStr | None = Field(default=None, validation_alias="ODDS_API_KEY")
     threads: int = Field(default=2, ge=1, le=64)
@@ -59,7 +62,13 @@ class Settings(BaseSettings):
 
     @property
     def database_path(self) -> Path:
-        return (self.duckdb_path or self.warehouse_dir / "nba_props.duckdb").resolve()
+        return self.duckdb_file()
+
+    def duckdb_file(self, default_name: str = DUCKDB_FILE) -> Path:
+        """THE rule for the DuckDB warehouse file: ``duckdb_path``, else ``warehouse_dir/default_name``
+        (absolute). dbt opens the same file: the profile's plugin (python_jobs/warehouse/dbt_plugin.py)
+        applies this rule with the target's default file name."""
+        return (self.duckdb_path or self.warehouse_dir / default_name).resolve()
 
     @property
     def models_dir(self) -> Path:

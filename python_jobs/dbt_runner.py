@@ -10,7 +10,8 @@ import contextlib
 import functools
 import logging
 import os
-from collections.abc import Iterator
+import shutil
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -142,7 +143,7 @@ def _manifest(common: list[str], settings: Settings) -> Any | None:
     if key not in _manifest_cache:
         # the saved parse (partial_parse.msgpack) is written either way; manifest.json is not
         # (~0.5 s, nothing reads it; `nba-props dbt parse` or `docs generate` write it)
-        parsed = dbtRunner().invoke(["parse", *common, "--no-write-json"])
+        parsed = _parsing(settings, common, lambda: dbtRunner().invoke(["parse", *common, "--no-write-json"]))
         if not parsed.success or parsed.result is None:
             return None
         _manifest_cache.clear()
@@ -150,18 +151,86 @@ def _manifest(common: list[str], settings: Settings) -> Any | None:
     return _manifest_cache[key]
 
 
-def _runner(settings: Settings, command: str, common: list[str]):
+# ---------------------------------------------------------------- dbt's saved parse, kept per machine
+SAVED_PARSE = "partial_parse.msgpack"
+SAVED_PARSE_CACHE_VERSION = 1
+
+
+def _kept_parse_path(settings: Settings, common: list[str]) -> Path:
+    """Where the machine keeps dbt's latest saved parse for a new warehouse of this project, target,
+    catalog and ``--vars``: the values dbt checks before it reuses a saved parse (the profile's
+    connection info holds the catalog, not the file's path: profiles.yml), plus the project's
+    folder (the saved parse records absolute paths) and the dbt versions."""
+    import hashlib
+    from importlib.metadata import version
+
+    from python_jobs.warehouse.duckdb_engine import catalog_name
+
+    catalog = catalog_name(str(settings.database_path)) if settings.engine == "duckdb" else ""
+    vars_ = common[common.index("--vars") + 1] if "--vars" in common else ""
+    digest = hashlib.sha256()
+    for part in (f"v{SAVED_PARSE_CACHE_VERSION}", str(Path(settings.home).resolve()), settings.dbt_target,
+                 catalog, vars_, version("dbt-core"), version("dbt-duckdb")):
+        digest.update(part.encode() + b"\0")
+    return settings.cache_dir / "dbt-parse" / f"{digest.hexdigest()}.msgpack"
+
+
+def _parsing(settings: Settings, common: list[str], invoke: Callable[[], Any]) -> Any:
+    """``invoke()`` (a dbt invocation that parses the project), started from the machine's kept
+    saved parse when the warehouse has none of its own, its saved parse kept after a success."""
+    kept = _kept_parse_path(settings, common)
+    _seed_saved_parse(settings, kept)
+    res = invoke()
+    if res.success:
+        _keep_saved_parse(settings, kept)
+    return res
+
+
+def _seed_saved_parse(settings: Settings, kept: Path) -> None:
+    """A warehouse without a saved parse of its own (a new one) starts from the one the machine
+    kept (``_keep_saved_parse``), so that ``dbt parse`` re-parses only what changed since (dbt
+    compares every file's checksum, the vars, the profile and the project config with it, and
+    parses everything again when those differ) instead of the whole project (~3.5 s)."""
+    from python_jobs.files import atomic_write
+
+    own = settings.dbt_target_path / SAVED_PARSE
+    if own.exists() or not kept.exists():
+        return
+    try:
+        atomic_write(own, lambda tmp: shutil.copyfile(kept, tmp))
+    except OSError as exc:   # costs only time: dbt parses the whole project
+        log.warning("kept dbt parse %s not copied to %s: %s", kept, own, exc)
+
+
+def _keep_saved_parse(settings: Settings, kept: Path) -> None:
+    """Keep the warehouse's saved parse, just written or checked by ``dbt parse``, for the next
+    new warehouse (atomically: a reader never sees half of it). A cache that cannot be written
+    costs only time: a warning."""
+    from python_jobs.files import atomic_write
+
+    own = settings.dbt_target_path / SAVED_PARSE
+    try:
+        if not own.exists() or (kept.exists() and kept.read_bytes() == own.read_bytes()):
+            return
+        atomic_write(kept, lambda tmp: shutil.copyfile(own, tmp))
+    except OSError as exc:
+        log.warning("dbt parse %s not kept in %s: %s", own, kept, exc)
+
+
+def _runner(settings: Settings, command: str, common: list[str]) -> tuple[Any, bool]:
+    """The dbtRunner for ``command`` and whether the invocation parses the project itself (False:
+    it is given the manifest this process parsed)."""
     from dbt.cli.main import dbtRunner
 
     if command in MANIFEST_COMMANDS:
         manifest = _manifest(common, settings)
         if manifest is not None:
-            return dbtRunner(manifest=manifest)
+            return dbtRunner(manifest=manifest), False
     key = str(settings.database_path)
     if key not in _runner_cache:
         _runner_cache.clear()
         _runner_cache[key] = dbtRunner()
-    return _runner_cache[key]
+    return _runner_cache[key], True
 
 
 def run_dbt(args: list[str], settings: Settings | None = None, *, check: bool = True,
@@ -199,7 +268,8 @@ def run_dbt(args: list[str], settings: Settings | None = None, *, check: bool = 
         env[RUN_VARS_ENV] = json.dumps(run_vars, default=str, sort_keys=True)
     with _scoped_env(env):
         try:
-            res = _runner(settings, args[0] if args else "", common).invoke(full)
+            runner, parses = _runner(settings, args[0] if args else "", common)
+            res = _parsing(settings, common, lambda: runner.invoke(full)) if parses else runner.invoke(full)
         finally:
             release_dbt_duckdb()
     results = []

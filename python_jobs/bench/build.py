@@ -69,16 +69,28 @@ def _fresh_run(warehouse_dir: Path, cache_dir: Path) -> dict[str, float]:
     return {"wall": wall, "cpu": cpu, **inner}
 
 
-def fresh_process(settings: Settings) -> dict[str, float]:
+WARM_RUNS = 3  # the shared machine's noise: the best of three is the figure
+
+
+def fresh_process(settings: Settings) -> dict[str, object]:
     """Ten seasons through Phase 4 in a fresh Python process (imports, dbt's first parse included),
     timed from outside the process: first with an empty cache directory (a fresh clone's first
-    run: the replay bundle's CSVs are parsed, dbt renders the raw layer), then again on a new
-    warehouse with the cache that run filled (every later run on the machine)."""
+    run: the replay bundle's CSVs are parsed, dbt renders the raw layer and parses the whole
+    project), then ``WARM_RUNS`` times, each on a new warehouse with the cache that run filled
+    (every later run on the machine: a new warehouse starts from dbt's kept saved parse); the
+    best of those is the figure, every run's wall seconds and load average are reported."""
     cache = settings.warehouse_dir / "fresh_process_cache"
     shutil.rmtree(cache, ignore_errors=True)
     cold = _fresh_run(settings.warehouse_dir / "fresh_process_cold", cache)
-    warm = _fresh_run(settings.warehouse_dir / "fresh_process", cache)
+    runs = []
+    for i in range(WARM_RUNS):
+        shutil.rmtree(settings.warehouse_dir / f"fresh_process_{i}", ignore_errors=True)
+        runs.append({**_fresh_run(settings.warehouse_dir / f"fresh_process_{i}", cache),
+                     "load_average_1min": round(os.getloadavg()[0], 2)})
+    warm = min(runs, key=lambda r: r["wall"])
     return {"fresh_process_ten_season_through_phase4_seconds": round(warm["wall"], 3),
+            "fresh_process_runs": [{"wall_seconds": round(r["wall"], 3), "cpu_seconds": round(r["cpu"], 3),
+                                    "load_average_1min_after": r["load_average_1min"]} for r in runs],
             "fresh_process_ingest_seconds": round(warm["ingest"], 3),
             "fresh_process_build_seconds": round(warm["build"], 3),
             "fresh_process_cpu_seconds": round(warm["cpu"], 3),

@@ -15,6 +15,7 @@ in-memory DuckDB used purely as a compute engine over local files or Arrow data
 allowed: it never touches the warehouse file. ``tests/python/warehouse/test_boundary.py`` scans
 the source and fails on any other ``duckdb.connect``.
 
-Also here: ``schema.py`` (the raw layer, defined in the dbt source YAML and created by dbt) and the engine-neutral
-errors callers catch (``errors.py``).
+Also here: ``schema.py`` (the raw layer, defined in the dbt source YAML and created by dbt), the engine-neutral
+errors callers catch (``errors.py``) and ``dbt_plugin.py``, the dbt-duckdb plugin of the DuckDB profiles that
+attaches the warehouse file for dbt with the same ATTACH (``duckdb_engine.attach_warehouse_file``).
 """

@@ -41,21 +41,34 @@ _PROFILES = Path(__file__).resolve().parent.parent.parent / "profiles.yml"
 
 @functools.lru_cache(maxsize=1)
 def row_group_size() -> int:
-    """Rows per row group of the warehouse file: THE value is the dbt profile's ATTACH option
-    (profiles.yml, target dev: ``attach[0].options.row_group_size``), so dbt and Python write alike."""
+    """Rows per row group of the warehouse file: THE value is the dbt profile's, the config of the
+    plugin that attaches the file for dbt (profiles.yml, target dev: ``plugins[0].config.row_group_size``),
+    so dbt and Python write alike."""
     import yaml
 
     profile = yaml.safe_load(_PROFILES.read_text())
     try:
-        return int(profile["nba_props"]["outputs"]["dev"]["attach"][0]["options"]["row_group_size"])
+        return int(profile["nba_props"]["outputs"]["dev"]["plugins"][0]["config"]["row_group_size"])
     except (KeyError, IndexError, TypeError, ValueError) as exc:
-        raise RuntimeError(f"{_PROFILES}: no attach row_group_size in the dev target ({exc!r})") from exc
+        raise RuntimeError(f"{_PROFILES}: no plugin row_group_size in the dev target ({exc!r})") from exc
 
 
 def catalog_name(path: str) -> str:
     """The catalog DuckDB names a database file by: its first non-empty dot-separated part
     ("nba_props.duckdb" -> nba_props), the name dbt-duckdb gives it too."""
     return Path(path).name.lstrip(".").split(".")[0]
+
+
+def attach_warehouse_file(con: duckdb.DuckDBPyConnection, path: str, *, rows_per_group: int,
+                          read_only: bool = False) -> str:
+    """ATTACH the warehouse file ``path`` to ``con`` under its catalog name with ``rows_per_group``
+    rows per row group (an option only ATTACH takes, and only for that attachment); the quoted
+    catalog. The one ATTACH of the warehouse, for Python (``open_warehouse_file``) and dbt (the
+    profile's plugin, ``python_jobs/warehouse/dbt_plugin.py``)."""
+    catalog = '"' + catalog_name(path).replace('"', '""') + '"'
+    options = f"ROW_GROUP_SIZE {int(rows_per_group)}" + (", READ_ONLY" if read_only else "")
+    con.execute(f"attach '{path.replace(chr(39), chr(39) * 2)}' as {catalog} ({options})")
+    return catalog
 
 
 # one in-memory DuckDB per (file, read_only) for the whole process, as duckdb.connect(path) shares
@@ -77,9 +90,8 @@ def open_warehouse_file(path: str, read_only: bool) -> tuple[duckdb.DuckDBPyConn
         entry = _instances.get(key)
         if entry is None:
             base = duckdb.connect(":memory:")
-            options = f"ROW_GROUP_SIZE {row_group_size()}" + (", READ_ONLY" if read_only else "")
             try:
-                base.execute(f"attach '{path.replace(chr(39), chr(39) * 2)}' as {catalog} ({options})")
+                attach_warehouse_file(base, path, rows_per_group=row_group_size(), read_only=read_only)
             except BaseException:
                 base.close()
                 raise

@@ -62,6 +62,26 @@ def copy_warehouse(source: Settings, destination: Path) -> Settings:
     return settings
 
 
+
+def project_copy(destination: Path) -> Path:
+    """The files dbt reads (dbt_project.yml, profiles, models, macros, seeds, snapshots, the data
+    tests' SQL and YAML) in a private copy of the project, to edit without touching the checkout."""
+    import shutil
+
+    destination.mkdir(parents=True)
+    for name in ("dbt_project.yml", "selectors.yml", "profiles.yml"):
+        shutil.copy2(PROJECT_ROOT / name, destination / name)
+    for folder in ("models", "macros", "seeds", "snapshots", "analyses"):
+        if (PROJECT_ROOT / folder).is_dir():
+            shutil.copytree(PROJECT_ROOT / folder, destination / folder)
+    (destination / "tests").mkdir()
+    for path in (PROJECT_ROOT / "tests").rglob("*"):
+        if path.is_file() and path.suffix in {".sql", ".yml"} and "python" not in path.parts:
+            target = destination / path.relative_to(PROJECT_ROOT)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, target)
+    return destination
+
 @pytest.fixture(scope="session")
 def bq_emulator() -> Iterator[str]:
     """REST endpoint of a local BigQuery emulator started for this test session (project

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -20,6 +19,7 @@ import pytest
 
 from python_jobs.config import PROJECT_ROOT, Settings
 from python_jobs.warehouse.schema import _ddl_cache_path, cached_ddl
+from tests.python.conftest import project_copy
 
 COLUMNS = ("select table_name, column_name, data_type, is_nullable from information_schema.columns "
            "where table_schema = 'raw' order by table_name, ordinal_position")
@@ -70,25 +70,8 @@ def test_second_fresh_process_creates_the_layer_dbt_created_without_dbt(tmp_path
     assert second["columns"] == created
 
 
-def _project_copy(destination: Path) -> Path:
-    """The files dbt reads (dbt_project.yml, profiles, models, macros, ...) in a private copy."""
-    destination.mkdir(parents=True)
-    for name in ("dbt_project.yml", "selectors.yml", "profiles.yml"):
-        shutil.copy2(PROJECT_ROOT / name, destination / name)
-    for folder in ("models", "macros", "seeds", "snapshots", "analyses"):
-        if (PROJECT_ROOT / folder).is_dir():
-            shutil.copytree(PROJECT_ROOT / folder, destination / folder)
-    (destination / "tests").mkdir()
-    for path in (PROJECT_ROOT / "tests").rglob("*"):
-        if path.is_file() and path.suffix in {".sql", ".yml"} and "python" not in path.parts:
-            target = destination / path.relative_to(PROJECT_ROOT)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(path, target)
-    return destination
-
-
 def test_the_key_changes_with_any_file_dbt_reads_and_only_with_those(tmp_path: Path) -> None:
-    home = _project_copy(tmp_path / "project")
+    home = project_copy(tmp_path / "project")
     settings = Settings(home=home, warehouse_dir=tmp_path / "wh", cache_dir=tmp_path / "cache", dbt_target="ci")
     key = _ddl_cache_path(settings)
     assert key.parent == tmp_path / "cache" / "raw-ddl"

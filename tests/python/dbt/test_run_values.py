@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 from pathlib import Path
 
 import duckdb
@@ -19,7 +18,7 @@ import pytest
 
 from python_jobs.config import PROJECT_ROOT, Settings
 from python_jobs.dbt_runner import RUN_VARS, RUN_VARS_ENV, _manifest_cache, run_dbt
-from tests.python.conftest import make_settings
+from tests.python.conftest import make_settings, project_copy
 
 SEED = ["seed", "--select", "teams"]   # one seed: fast, no raw data needed
 
@@ -97,13 +96,7 @@ def test_run_date_reaches_the_tests_run_window(tmp_settings: Settings) -> None:
 @pytest.mark.timeout(600)
 def test_kept_manifest_follows_edits_to_the_project(tmp_path: Path) -> None:
     """The parsed manifest kept between invocations is dropped when a project file changes."""
-    clone = tmp_path / "project"
-    clone.mkdir()
-    for name in ("dbt_project.yml", "profiles.yml", "selectors.yml"):
-        shutil.copy2(PROJECT_ROOT / name, clone / name)
-    for d in ("models", "macros", "seeds", "snapshots"):
-        shutil.copytree(PROJECT_ROOT / d, clone / d)
-    shutil.copytree(PROJECT_ROOT / "tests", clone / "tests", ignore=shutil.ignore_patterns("python"))
+    clone = project_copy(tmp_path / "project")
     settings = make_settings(tmp_path / "warehouse").model_copy(update={"home": clone})
     run_dbt(SEED, settings)
     (clone / "seeds" / "speed_probe.csv").write_text("probe_id,label\n1,a\n2,b\n")

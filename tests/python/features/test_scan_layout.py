@@ -27,7 +27,7 @@ RUN_DATE = date(2025, 3, 19)
 WINDOW_DAYS = yaml.safe_load((PROJECT_ROOT / "dbt_project.yml").read_text())["vars"]["incremental_window_days"]
 WINDOW_START = (RUN_DATE - timedelta(days=WINDOW_DAYS)).isoformat()
 PROFILE_ROW_GROUP = yaml.safe_load((PROJECT_ROOT / "profiles.yml").read_text())[
-    "nba_props"]["outputs"]["dev"]["attach"][0]["options"]["row_group_size"]
+    "nba_props"]["outputs"]["dev"]["plugins"][0]["config"]["row_group_size"]
 ORDERED_TABLES = ("analytics.player_game_summary", "analytics.player_team_on_date", "precompute.player_daily_cache",
                   "precompute.player_composite_factors", "precompute.ml_feature_store",
                   "staging.stg_nba__player_game_logs")

@@ -45,3 +45,26 @@
         from {{ this }} as already_built
     )
 {%- endmacro %}
+
+{#- Two CTEs (inside a `with`, followed by a comma): ``<name>_changed`` = the games of ``relation``
+    (a game-level input with game_id, game_date, source_scraped_at) with rows landed since this
+    model's last build (newest_already_built), and ``<name>`` = every row of those games, bounded
+    below by the earliest of their dates (a game's rows share its date; `game_id in` alone gives
+    the scan no range), so the scan of the model itself skips the older row groups. Use only
+    inside is_incremental(). -#}
+{% macro changed_games_ctes(name, relation) -%}
+    {{ name }}_changed as (
+        select
+            changed_rows.game_id,
+            changed_rows.game_date
+        from {{ relation }} as changed_rows
+        where changed_rows.source_scraped_at > {{ newest_already_built() }}
+    ),
+
+    {{ name }} as (
+        select * from {{ relation }}
+        where
+            game_id in (select {{ name }}_changed.game_id from {{ name }}_changed)
+            and game_date >= (select min({{ name }}_changed.game_date) from {{ name }}_changed)
+    )
+{%- endmacro %}

@@ -14,23 +14,9 @@
 with
 
 {% if is_incremental() %}
-    -- the changed games: team rows newer than this table's newest source_scraped_at
-    scoped_games as (
-        select
-            changed_rows.game_id,
-            changed_rows.game_date
-        from {{ ref('team_offense_game_summary') }} as changed_rows
-        where changed_rows.source_scraped_at > {{ newest_already_built() }}
-    ),
-
-    -- both sides of the changed games, read straight from the model with a constant date bound
-    -- (a game's rows share its date): the scan skips the older row groups
-    team_offense as (
-        select * from {{ ref('team_offense_game_summary') }}
-        where
-            game_id in (select scoped_games.game_id from scoped_games)
-            and game_date >= (select min(scoped_games.game_date) from scoped_games)
-    ),
+    -- both sides of the games changed since the last build (bounded by date: the scan skips
+    -- the older row groups)
+    {{ changed_games_ctes('team_offense', ref('team_offense_game_summary')) }},
 {% else %}
     team_offense as (
         select * from {{ ref('team_offense_game_summary') }}

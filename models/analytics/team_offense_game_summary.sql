@@ -22,24 +22,10 @@
 with
 
 {% if is_incremental() %}
-    -- the changed games: player rows newer than this table's newest source_scraped_at
-    changed_games as (
-        select
-            changed_rows.game_id,
-            changed_rows.game_date
-        from {{ ref('player_game_summary') }} as changed_rows
-        where changed_rows.source_scraped_at > {{ newest_already_built() }}
-    ),
-
-    -- the model itself is read (not the CTE, which DuckDB would materialise whole): the filters
-    -- reach the table scan. A game's rows share its date, so the earliest changed date (a
-    -- constant: `game_id in` alone gives the scan no range) skips the older row groups.
-    scoped_player_games as (
-        select * from {{ ref('player_game_summary') }}
-        where
-            game_id in (select changed_games.game_id from changed_games)
-            and game_date >= (select min(changed_games.game_date) from changed_games)
-    ),
+    -- the player rows of the games changed since the last build, read from the model itself
+    -- (not a CTE, which DuckDB would materialise whole) and bounded by date: the scan skips the
+    -- older row groups
+    {{ changed_games_ctes('scoped_player_games', ref('player_game_summary')) }},
 {% else %}
     scoped_player_games as (
         select * from {{ ref('player_game_summary') }}

@@ -161,18 +161,16 @@ def _kept_parse_path(settings: Settings, common: list[str]) -> Path:
     catalog and ``--vars``: the values dbt checks before it reuses a saved parse (the profile's
     connection info holds the catalog, not the file's path: profiles.yml), plus the project's
     folder (the saved parse records absolute paths) and the dbt versions."""
-    import hashlib
     from importlib.metadata import version
 
+    from python_jobs.files import cache_key
     from python_jobs.warehouse.duckdb_engine import catalog_name
 
     catalog = catalog_name(str(settings.database_path)) if settings.engine == "duckdb" else ""
     vars_ = common[common.index("--vars") + 1] if "--vars" in common else ""
-    digest = hashlib.sha256()
-    for part in (f"v{SAVED_PARSE_CACHE_VERSION}", str(Path(settings.home).resolve()), settings.dbt_target,
-                 catalog, vars_, version("dbt-core"), version("dbt-duckdb")):
-        digest.update(part.encode() + b"\0")
-    return settings.cache_dir / "dbt-parse" / f"{digest.hexdigest()}.msgpack"
+    key = cache_key((f"v{SAVED_PARSE_CACHE_VERSION}", str(Path(settings.home).resolve()), settings.dbt_target,
+                     catalog, vars_, version("dbt-core"), version("dbt-duckdb")))
+    return settings.cache_dir / "dbt-parse" / f"{key}.msgpack"
 
 
 def _parsing(settings: Settings, common: list[str], invoke: Callable[[], Any]) -> Any:

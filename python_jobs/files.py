@@ -1,13 +1,15 @@
 """Writing a file so that no reader ever sees half of it: a temporary file beside it, renamed over
 it (``os.replace`` is atomic on one filesystem). Used by the exports, the model registry and the
-machine caches (replay's box scores, dbt's rendering of the raw layer)."""
+machine caches (replay's box scores, dbt's rendering of the raw layer, dbt's saved parse), whose
+entries are named by ``cache_key``."""
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 
@@ -30,3 +32,12 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
 def atomic_write_text(path: Path, text: str) -> None:
     """``text`` as the whole content of ``path`` (UTF-8), written atomically."""
     atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def cache_key(parts: Iterable[str | bytes]) -> str:
+    """The sha256 (hex) naming a machine-cache entry: of every part it depends on, each ended by a
+    NUL byte (so that ("ab", "c") and ("a", "bc") differ)."""
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update((part.encode() if isinstance(part, str) else part) + b"\0")
+    return digest.hexdigest()

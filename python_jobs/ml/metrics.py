@@ -209,7 +209,7 @@ class MarketCalibrator:
         held, c = walk_forward_held_out(day, int(min_rows), departure)
         ev = logistic_stack_weight(c, market[held], y[held], int(evidence_min_rows))
         theta = toward_prior(np.array(MARKET_PRIOR), full, ev["weight"])
-        evidence = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in ev.items()}
+        evidence = evidence_record(ev)
         evidence.update(min_rows=int(evidence_min_rows),
                         held_out_through=str(max(day[held])) if held.any() else None)
         return cls(a=float(theta[0]), b_market=float(theta[1]), b_model=float(theta[2]), n=int(len(y)),
@@ -351,6 +351,11 @@ def logistic_stack_weight(departure: np.ndarray, market: np.ndarray, outcome: np
         if abs(step) < 1e-10:
             break
     return out
+
+
+def evidence_record(stats: dict) -> dict:
+    """An evidence rule's statistics as stored with the model (JSON): a NaN (no estimate) as None."""
+    return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in stats.items()}
 
 
 def toward_prior(prior: np.ndarray, fitted: np.ndarray, weight: float) -> np.ndarray:

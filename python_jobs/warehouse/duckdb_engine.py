@@ -59,13 +59,18 @@ def catalog_name(path: str) -> str:
     return Path(path).name.lstrip(".").split(".")[0]
 
 
+def quoted_catalog(path: str) -> str:
+    """``catalog_name(path)`` as a double-quoted SQL identifier (embedded quotes doubled)."""
+    return '"' + catalog_name(path).replace('"', '""') + '"'
+
+
 def attach_warehouse_file(con: duckdb.DuckDBPyConnection, path: str, *, rows_per_group: int,
                           read_only: bool = False) -> str:
     """ATTACH the warehouse file ``path`` to ``con`` under its catalog name with ``rows_per_group``
     rows per row group (an option only ATTACH takes, and only for that attachment); the quoted
     catalog. The one ATTACH of the warehouse, for Python (``open_warehouse_file``) and dbt (the
     profile's plugin, ``python_jobs/warehouse/dbt_plugin.py``)."""
-    catalog = '"' + catalog_name(path).replace('"', '""') + '"'
+    catalog = quoted_catalog(path)
     options = f"ROW_GROUP_SIZE {int(rows_per_group)}" + (", READ_ONLY" if read_only else "")
     con.execute(f"attach '{path.replace(chr(39), chr(39) * 2)}' as {catalog} ({options})")
     return catalog
@@ -85,7 +90,7 @@ def open_warehouse_file(path: str, read_only: bool) -> tuple[duckdb.DuckDBPyConn
     if path == ":memory:":
         return duckdb.connect(":memory:"), None
     key = (str(Path(path).resolve()), read_only)
-    catalog = '"' + catalog_name(path).replace('"', '""') + '"'
+    catalog = quoted_catalog(path)
     with _instances_lock:
         entry = _instances.get(key)
         if entry is None:

@@ -16,17 +16,18 @@ All timestamps are ``timestamp with time zone`` in UTC. A game date is the US/Ea
 
 from __future__ import annotations
 
-import hashlib
+import itertools
 import json
 import logging
 import shutil
 import tempfile
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from python_jobs.config import Settings, get_settings
-from python_jobs.files import atomic_write_text
+from python_jobs.files import atomic_write_text, cache_key
 from python_jobs.warehouse.duckdb_engine import warehouse_file
 
 log = logging.getLogger(__name__)
@@ -72,14 +73,15 @@ def _ddl_cache_path(settings: Settings) -> Path:
 
     from python_jobs.dbt_runner import _project_fingerprint
 
-    digest = hashlib.sha256()
-    for part in (f"v{DDL_CACHE_VERSION}", settings.dbt_target, version("dbt-core"), version("dbt-duckdb"),
-                 version("duckdb")):
-        digest.update(part.encode() + b"\0")
-    for entry in _project_fingerprint(settings.home):  # the files dbt reads (a change re-parses)
-        path = Path(settings.home, entry[0])
-        digest.update(str(path.relative_to(settings.home)).encode() + b"\0" + path.read_bytes() + b"\0")
-    return settings.cache_dir / "raw-ddl" / f"{digest.hexdigest()}.json"
+    def files() -> Iterator[str | bytes]:  # the files dbt reads (a change re-parses): name, content
+        for entry in _project_fingerprint(settings.home):
+            path = Path(settings.home, entry[0])
+            yield str(path.relative_to(settings.home))
+            yield path.read_bytes()
+
+    key = cache_key(itertools.chain((f"v{DDL_CACHE_VERSION}", settings.dbt_target, version("dbt-core"),
+                                     version("dbt-duckdb"), version("duckdb")), files()))
+    return settings.cache_dir / "raw-ddl" / f"{key}.json"
 
 
 def cached_ddl(settings: Settings) -> list[str] | None:

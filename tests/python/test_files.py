@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
 
-from python_jobs.files import atomic_write, atomic_write_text
+from python_jobs.files import atomic_write, atomic_write_text, cache_key
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -31,3 +32,10 @@ def test_a_failing_write_leaves_the_old_file_and_no_temporary_file(tmp_path: Pat
         atomic_write(path, half_then_fail)
     assert path.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["cache.parquet"]
+
+
+def test_a_cache_key_is_the_sha256_of_its_parts_each_ended_by_nul() -> None:
+    assert cache_key(["v1", b"\x00bytes"]) == hashlib.sha256(b"v1\x00\x00bytes\x00").hexdigest()
+    assert cache_key(["ab", "c"]) != cache_key(["a", "bc"])   # the separator keeps the parts apart
+    assert cache_key(iter(["x"])) == cache_key(["x"])          # any iterable, bytes or text alike
+    assert cache_key([b"x"]) == cache_key(["x"])

@@ -29,14 +29,19 @@ It needs a line (``needs_line``): players without one are predicted by the other
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from python_jobs.ml.metrics import absolute_stack_weight, logit, toward_prior, walk_forward_held_out
+from python_jobs.ml.metrics import (
+    absolute_stack_weight,
+    evidence_record,
+    logit,
+    toward_prior,
+    walk_forward_held_out,
+)
 from python_jobs.ml.systems.base import FitContext, Model, System
 
 LINE = "consensus_line_points"
@@ -118,7 +123,7 @@ def shift_weight(rows: pd.DataFrame, min_rows: int) -> dict[str, Any]:
     fitted parameter, so each row is held out for it; ``absolute_stack_weight`` of the shift against
     actual - line. Fewer than ``min_rows`` rows: 0 (the line itself)."""
     target = _num(rows, "actual_points") - _num(rows, LINE)
-    return _clean(absolute_stack_weight(implied_median_shift(rows), target, min_rows))
+    return evidence_record(absolute_stack_weight(implied_median_shift(rows), target, min_rows))
 
 
 def prior_vector(columns: list[str], mode: str, shift: float) -> np.ndarray:
@@ -131,10 +136,6 @@ def prior_vector(columns: list[str], mode: str, shift: float) -> np.ndarray:
     else:
         prior[1 + columns.index("line")] = 1.0
     return prior
-
-
-def _clean(stats: dict[str, Any]) -> dict[str, Any]:
-    return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in stats.items()}
 
 
 def fit_ridge(rows: pd.DataFrame, columns: list[str], mode: str, ridge: float, prior: np.ndarray) -> np.ndarray:
@@ -201,7 +202,7 @@ class MarketSystem(System):
         full = fit_ridge(lined, columns, mode, ridge, prior)
         correction, target, held_dates = held_out_corrections(
             lined, columns, mode, ridge, params.market_stack_min_fit_rows, params.market_stack_min_rows)
-        stack = _clean(absolute_stack_weight(correction, target, params.market_stack_min_rows))
+        stack = evidence_record(absolute_stack_weight(correction, target, params.market_stack_min_rows))
         stack.update(min_rows=params.market_stack_min_rows, min_fit_rows=params.market_stack_min_fit_rows,
                      held_out_through=str(max(held_dates)) if len(held_dates) else None,
                      unweighted_intercept=float(full[0]), unweighted_coefficients=[float(c) for c in full[1:]],

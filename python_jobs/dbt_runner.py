@@ -53,6 +53,14 @@ RUN_VARS = frozenset({"run_date", "correlation_id", "pipeline_run_id", "pipeline
 RUN_VARS_ENV = "NBA_PROPS_DBT_RUN_VARS"
 
 
+# dbt's log file (<warehouse>/logs/dbt.log) gets what the console gets, at info: dbt's default for
+# the file, debug, also writes every statement it sends and ~50 lines per node (2 MB a day), which
+# cost ~0.5 s of a daily run (docs/performance.md). The compiled SQL of every node stays in
+# target/run; DBT_LOG_LEVEL_FILE=debug in the environment (dbt's own setting) brings the full log back.
+FILE_LOG_LEVEL = "info"
+FILE_LOG_LEVEL_ENV = "DBT_LOG_LEVEL_FILE"
+
+
 @contextmanager
 def _scoped_env(env: dict[str, str]) -> Iterator[None]:
     """Set ``env`` for the duration of one dbt invocation, then restore what was there."""
@@ -260,6 +268,8 @@ def run_dbt(args: list[str], settings: Settings | None = None, *, check: bool = 
         full += ["--threads", str(settings.threads)]
     if not write_json and args and args[0] in MANIFEST_COMMANDS:
         full += ["--no-write-json"]
+    if FILE_LOG_LEVEL_ENV not in os.environ and not any(a.startswith("--log-level-file") for a in args):
+        full += ["--log-level-file", FILE_LOG_LEVEL]
     log.info("dbt %s%s", " ".join(args), f" (run values {run_vars})" if run_vars else "")
     env = dbt_env(settings)
     if run_vars:   # for this invocation only (restored after it); without any, the caller's environment

@@ -42,6 +42,7 @@ from python_jobs.ops.guard import WarehouseBusy, kept_connection, short_write, w
 from python_jobs.ops.records import Alert
 from python_jobs.ops.status import progress_is_live
 from python_jobs.ops.waits import wait_alerts, wait_for_sources, wait_rows
+from python_jobs.runtime import batch_gc
 from python_jobs.warehouse.partitions import landed_since
 
 log = logging.getLogger(__name__)
@@ -569,7 +570,16 @@ def run_day(settings: Settings, game_date: date, *, flow: str = "daily", force: 
             cfg: OpsConfig | None = None) -> RunResult:
     """Run the daily pipeline for ``game_date``. Raises ``locks.LockHeld`` when another run holds
     the date, ``PipelineFailed`` when a step fails; returns the result otherwise (``status``
-    'slo_failed' when the coverage SLO failed, 'noop' when the same run already finished)."""
+    'slo_failed' when the coverage SLO failed, 'noop' when the same run already finished).
+    The garbage collector runs with the batch thresholds meanwhile (``runtime.batch_gc``)."""
+    with batch_gc():
+        return _run_day(settings, game_date, flow=flow, force=force, wait_minutes=wait_minutes, clock=clock,
+                        steps=steps, step_runner=step_runner, cfg=cfg)
+
+
+def _run_day(settings: Settings, game_date: date, *, flow: str, force: bool, wait_minutes: float | None,
+             clock: Clock | None, steps: list[Step] | None, step_runner: StepRunner | None,
+             cfg: OpsConfig | None) -> RunResult:
     cfg = cfg or ops_config()
     clock = clock or SystemClock()
     steps = steps if steps is not None else default_steps()

@@ -14,7 +14,6 @@ import gc
 import json
 import subprocess
 import sys
-import textwrap
 from datetime import date
 from pathlib import Path
 

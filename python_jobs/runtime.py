@@ -19,6 +19,7 @@ import contextlib
 import gc
 import os
 import sys
+import threading
 from collections.abc import Iterator
 
 # young generation every 50,000 net allocations (default 700); the older ones 50 and 100 young /
@@ -50,11 +51,15 @@ def _exit_code(code: object) -> int:
 def exit_now(code: object) -> None:
     """End the process with ``code`` (as ``sys.exit`` would), skipping the interpreter's teardown.
 
-    The exit handlers run first (``logging.shutdown`` among them: every log record written and
-    every log file flushed), then the standard streams are flushed; the objects still alive are not
+    As at a normal exit, the threads that are not daemons are waited for and the exit handlers run
+    (``logging.shutdown`` among them: every log record written and every log file flushed), then the standard streams are flushed; the objects still alive are not
     freed one by one: the process ends (``os._exit``). Only for the CLI's own process: code that
     imports the library (flows, tests) ends as usual."""
     status = _exit_code(code)
+    # what the interpreter does first at exit: wait for the threads that are not daemons
+    for thread in threading.enumerate():
+        if thread is not threading.main_thread() and not thread.daemon:
+            thread.join()
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):

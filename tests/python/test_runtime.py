@@ -2,8 +2,8 @@
 
 - ``batch_gc`` raises the collector's thresholds for a block and always restores them; a daily run
   (``run_day``) runs its steps under them.
-- ``exit_now`` ends a process with the status ``sys.exit`` would give, after the exit handlers ran
-  and with every byte written to stdout, stderr and a log file kept; the CLI's console script ends
+- ``exit_now`` ends a process with the status ``sys.exit`` would give, after its other threads
+  ended and the exit handlers ran, with every byte written to stdout, stderr and a log file kept; the CLI's console script ends
   that way (usage errors, ``--help``, a command's JSON output).
 - dbt's log file is at info unless the environment says otherwise (dbt's own DBT_LOG_LEVEL_FILE).
 """
@@ -51,11 +51,15 @@ def test_run_day_runs_its_steps_with_the_batch_thresholds(tmp_settings):
 
 
 _EXIT_PROBE = """
-import atexit, logging, sys
+import atexit, logging, sys, threading, time
 from python_jobs.runtime import exit_now
 out = sys.argv[1]
 logging.basicConfig(filename=out + ".log", level=logging.INFO, format="%(message)s")
 atexit.register(lambda: open(out + ".atexit", "w").write("ran"))
+def late_writer():   # a thread that is not a daemon: the process waits for it, as at a normal exit
+    time.sleep(0.5)
+    open(out + ".thread", "w").write("done")
+threading.Thread(target=late_writer).start()
 sys.stdout.write("x" * 200000)          # no newline: still buffered when exit_now is called
 sys.stderr.write("to stderr")
 logging.getLogger("probe").info("the last log record")
@@ -65,7 +69,7 @@ raise SystemExit("not reached")
 
 
 @pytest.mark.parametrize(("code", "status"), [("0", 0), ("3", 3), ("None", 0), ("'a message'", 1)])
-def test_exit_now_keeps_every_byte_and_runs_the_exit_handlers(tmp_path: Path, code: str, status: int):
+def test_exit_now_keeps_every_byte_waits_for_threads_and_runs_the_exit_handlers(tmp_path: Path, code: str, status: int):
     out = tmp_path / "probe"
     proc = subprocess.run([sys.executable, "-c", _EXIT_PROBE.format(code=code), str(out)], cwd=PROJECT_ROOT,
                           capture_output=True, text=True, timeout=120)
@@ -75,6 +79,7 @@ def test_exit_now_keeps_every_byte_and_runs_the_exit_handlers(tmp_path: Path, co
     if code == "'a message'":   # as sys.exit("a message"): the text on stderr, status 1
         assert proc.stderr.rstrip().endswith("a message")
     assert (tmp_path / "probe.atexit").read_text() == "ran"
+    assert (tmp_path / "probe.thread").read_text() == "done"
     assert (tmp_path / "probe.log").read_text() == "the last log record\n"
 
 

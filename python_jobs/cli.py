@@ -15,7 +15,7 @@ from rich.logging import RichHandler
 
 import python_jobs.commands as commands_pkg
 from python_jobs.commands._common import make_console
-from python_jobs.runtime import batch_gc, exit_now
+from python_jobs.runtime import run_batch_process
 
 app = typer.Typer(
     name="nba-props",
@@ -47,13 +47,7 @@ def run() -> None:
     """The ``nba-props`` console script (and ``python -m python_jobs.cli``): the app with the batch
     collector thresholds, then the process ends without the interpreter's teardown
     (``python_jobs.runtime``: ~2.5 s of a daily run). Tests call ``app`` itself."""
-    code: object = 0
-    try:
-        with batch_gc():
-            app()
-    except SystemExit as exc:
-        code = exc.code
-    exit_now(code)
+    run_batch_process(app)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -20,7 +20,7 @@ import gc
 import os
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 # young generation every 50,000 net allocations (default 700); the older ones 50 and 100 young /
 # middle passes apart (default 10, 10). Peak memory of a daily run: +3 % (docs/performance.md)
@@ -51,10 +51,11 @@ def _exit_code(code: object) -> int:
 def exit_now(code: object) -> None:
     """End the process with ``code`` (as ``sys.exit`` would), skipping the interpreter's teardown.
 
-    As at a normal exit, the threads that are not daemons are waited for and the exit handlers run
-    (``logging.shutdown`` among them: every log record written and every log file flushed), then the standard streams are flushed; the objects still alive are not
-    freed one by one: the process ends (``os._exit``). Only for the CLI's own process: code that
-    imports the library (flows, tests) ends as usual."""
+    As at a normal exit, the threads that are not daemons are waited for, the exit handlers run
+    (``logging.shutdown`` among them: every log record written and every log file flushed) and the
+    standard streams are flushed; the objects still alive are not freed one by one: the process
+    ends (``os._exit``). Only for a process of ours (``run_batch_process``): code that imports the
+    library (flows, tests) ends as usual."""
     status = _exit_code(code)
     # what the interpreter does first at exit: wait for the threads that are not daemons
     for thread in threading.enumerate():
@@ -65,3 +66,16 @@ def exit_now(code: object) -> None:
         with contextlib.suppress(Exception):
             stream.flush()
     os._exit(status)
+
+
+def run_batch_process(main: Callable[[], object]) -> None:
+    """Run ``main`` as the whole life of this process: inside ``batch_gc``, then ``exit_now`` with
+    the status ``main`` asked for (``sys.exit`` inside it) or 0. The CLI's console script and the
+    bench's fresh-process worker (which stands for a user's command) end this way."""
+    code: object = 0
+    try:
+        with batch_gc():
+            main()
+    except SystemExit as exc:
+        code = exc.code
+    exit_now(code)

@@ -138,8 +138,6 @@ def run(settings: Settings) -> dict[str, object]:
 if __name__ == "__main__":
     # the process settings of the CLI's own process (python_jobs.cli.run): what a user's
     # `nba-props ...` command runs with
-    from python_jobs.runtime import batch_gc, exit_now
+    from python_jobs.runtime import run_batch_process
 
-    with batch_gc():
-        _fresh_worker(sys.argv[1])
-    exit_now(0)
+    run_batch_process(lambda: _fresh_worker(sys.argv[1]))

@@ -51,6 +51,15 @@ def _new_process() -> None:
     _manifest_cache.clear()
 
 
+def _run_in_new_warehouse(tmp_path: Path, name: str, cache: Path, args: list[str] = SEED) -> Settings:
+    """A new warehouse ``tmp_path/name`` on the machine cache ``cache``, and dbt ``args`` run on it
+    as a new process would (no manifest kept in memory)."""
+    settings = _settings(PROJECT_ROOT, tmp_path / name, cache)
+    _new_process()
+    run_dbt(args, settings)
+    return settings
+
+
 def _tables(settings: Settings) -> set[tuple[str, str, str]]:
     with duckdb.connect(str(settings.database_path), read_only=True) as con:
         return set(con.execute("select table_catalog, table_schema, table_name from information_schema.tables "
@@ -60,16 +69,12 @@ def _tables(settings: Settings) -> set[tuple[str, str, str]]:
 @pytest.mark.timeout(600)
 def test_a_new_warehouse_starts_from_the_kept_parse_and_writes_only_its_own_file(tmp_path: Path) -> None:
     cache = tmp_path / "cache"
-    first = _settings(PROJECT_ROOT, tmp_path / "first", cache)
-    _new_process()
-    run_dbt(SEED, first)
+    first = _run_in_new_warehouse(tmp_path, "first", cache)
     parsed, files = _parsed(first)
     assert parsed == files > 100   # nothing kept yet: the whole project
     assert len(list((cache / "dbt-parse").glob("*.msgpack"))) == 1
 
-    second = _settings(PROJECT_ROOT, tmp_path / "second", cache)
-    _new_process()
-    run_dbt(["seed", "--select", "team_aliases"], second)
+    second = _run_in_new_warehouse(tmp_path, "second", cache, ["seed", "--select", "team_aliases"])
     assert _parsed(second) == (0, files)   # the kept parse: no file parsed again
     # each warehouse got its own relations, in its own file
     assert _tables(first) == {("nba_props", "reference", "teams")}
@@ -77,9 +82,7 @@ def test_a_new_warehouse_starts_from_the_kept_parse_and_writes_only_its_own_file
     with duckdb.connect(str(first.database_path), read_only=True) as con:
         assert con.execute("select count(*) from reference.teams").fetchone()[0] == TEAMS
     # a command that parses by itself (``dbt parse``, ``nba-props dbt ...``) starts from it too
-    third = _settings(PROJECT_ROOT, tmp_path / "third", cache)
-    _new_process()
-    run_dbt(["parse"], third)
+    third = _run_in_new_warehouse(tmp_path, "third", cache, ["parse"])
     assert _parsed(third) == (0, files)
 
 
@@ -156,22 +159,16 @@ def test_edits_env_vars_and_vars_are_parsed_again_from_a_kept_parse(tmp_path: Pa
 @pytest.mark.timeout(600)
 def test_a_damaged_kept_parse_costs_only_a_full_parse(tmp_path: Path) -> None:
     cache = tmp_path / "cache"
-    first = _settings(PROJECT_ROOT, tmp_path / "first", cache)
-    _new_process()
-    run_dbt(SEED, first)
+    first = _run_in_new_warehouse(tmp_path, "first", cache)
     (kept,) = (cache / "dbt-parse").glob("*.msgpack")
     kept.write_bytes(b"\x93not a manifest")
-    second = _settings(PROJECT_ROOT, tmp_path / "second", cache)
-    _new_process()
-    run_dbt(SEED, second)
+    second = _run_in_new_warehouse(tmp_path, "second", cache)
     files = _parsed(first)[1]
     assert _parsed(second) == (files, files)
     assert _tables(second) == {("nba_props", "reference", "teams")}
     # the damaged entry was replaced by the new parse: the next warehouse parses nothing
     assert kept.read_bytes() == (second.dbt_target_path / "partial_parse.msgpack").read_bytes()
-    third = _settings(PROJECT_ROOT, tmp_path / "third", cache)
-    _new_process()
-    run_dbt(SEED, third)
+    third = _run_in_new_warehouse(tmp_path, "third", cache)
     assert _parsed(third) == (0, files)
 
 

@@ -37,23 +37,24 @@
 
 {#- The CTEs `grading_sides` and `graded` over the relation or CTE `finished`, which has one row
     per prediction of a finished game with at least grade_status ('graded' / 'void'; anything else
-    counts as not gradable yet), line_points, over_price, under_price, predicted_points, p_over,
-    recommendation and actual_points. `graded` adds:
+    counts as not gradable yet), line_points, over_price, under_price, best_price, predicted_points,
+    p_over, recommendation and actual_points. `graded` adds:
     - actual_side: OVER / UNDER / PUSH (actual vs line) for graded rows with a line;
     - lean_side: macro lean_side of p_over (none without a line);
     - is_bet: recommendation is OVER or UNDER (PASS and NO_LINE are not bets);
-    - bet_price: the recorded price of the bet: `best_price` when given and not null, else the
+    - bet_price: the recorded price of the bet: its `best_price` (the best book's price for the
+      recommended side, where the prediction tells the user to place it) when not null, else the
       consensus price of its side; an American price is <= -100 or >= +100, anything between is
       not a price (unpriced bet, null);
     - bet_result: hit / miss / push for a graded bet, void for a bet on a player who did not play,
       null otherwise; lean_result: the same for the lean side, null when void;
     - absolute_error, signed_error (graded rows), line_absolute_error (graded rows with a line);
     - profit_units: 1-unit profit at bet_price (push and void 0, null when unpriced). -#}
-{% macro grade_predictions(finished, best_price=none) -%}
+{% macro grade_predictions(finished) -%}
     {%- set f = finished ~ '.' -%}
     {%- set side_price = "case when " ~ f ~ "recommendation = 'OVER' then " ~ f ~ "over_price when " ~ f
         ~ "recommendation = 'UNDER' then " ~ f ~ "under_price end" -%}
-    {%- set price = 'coalesce(' ~ f ~ best_price ~ ', ' ~ side_price ~ ')' if best_price else side_price %}
+    {%- set price = 'coalesce(' ~ f ~ 'best_price, ' ~ side_price ~ ')' %}
 grading_sides as (
     select
         {{ finished }}.*,

@@ -70,6 +70,8 @@ final as (
         line_points,
         over_price,
         under_price,
+        best_book,
+        best_price,
         predicted_points,
         prediction_std,
         edge,

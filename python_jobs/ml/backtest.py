@@ -157,13 +157,13 @@ def walk_forward(labelled: pd.DataFrame, test_rows: pd.DataFrame, lines: pd.Data
 def grade(pred: pd.DataFrame) -> pd.DataFrame:
     """Add grade_status (from did_play / is_upcoming: graded, void or pending), then errors,
     bet/lean results and profit by the SQL grading rules of prediction_accuracy (macro
-    grade_predictions via ml.grading.grade_frame; the recorded price is best_price when present)."""
+    grade_predictions via ml.grading.grade_frame; a bet is priced at its best_price when recorded)."""
     pred = pred.copy()
     played = pred["did_play"].astype("boolean")
     upcoming = pred["is_upcoming"].astype("boolean").fillna(True)
     pred["grade_status"] = np.where(played.fillna(False), "graded",
                                     np.where(~upcoming & ~played.fillna(True), "void", "pending"))
-    return grade_frame(pred, best_price="best_price" if "best_price" in pred.columns else None)
+    return grade_frame(pred)
 
 
 def wilson(hits: int, n: int) -> tuple[float | None, float | None]:

@@ -41,9 +41,9 @@ def rules_module(home: Path = PROJECT_ROOT) -> jinja2.environment.TemplateModule
     return jinja2.Environment(undefined=jinja2.StrictUndefined).from_string(source).module
 
 
-def grading_sql(relation: str, best_price: str | None = None) -> str:
+def grading_sql(relation: str) -> str:
     """A query grading every row of ``relation`` with the macro grade_predictions."""
-    ctes = rules_module().grade_predictions(relation, best_price)
+    ctes = rules_module().grade_predictions(relation)
     return f"with {ctes}\nselect * from graded_profit"
 
 
@@ -72,30 +72,33 @@ def wilson_sql(hits: str, n: str, bound: str) -> str:
     return str(rules_module().wilson_bound(hits, n, bound)).strip()
 
 
-def grade_frame(frame: pd.DataFrame, *, best_price: str | None = None) -> pd.DataFrame:
+def grade_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` with the columns GRADED_COLUMNS added by the SQL grading rules.
 
     ``frame`` needs grade_status, line_points, over_price, under_price, predicted_points, p_over,
-    recommendation, actual_points (and ``best_price`` when named). Rows keep their order; columns
-    of ``frame`` named like a graded column are replaced."""
+    recommendation, actual_points; ``best_price`` (the recorded best price of a bet) is optional: a
+    frame without it has none recorded (every bet at its side's consensus price). Rows keep their
+    order; columns of ``frame`` named like a graded column are replaced."""
     from python_jobs.warehouse.duckdb_engine import DuckDBWarehouse  # compute only: never a file
 
     needed = ["grade_status", "line_points", "over_price", "under_price", "predicted_points", "p_over",
-              "recommendation", "actual_points"] + ([best_price] if best_price else [])
+              "recommendation", "actual_points"]
     missing = [c for c in needed if c not in frame.columns]
     if missing:
         raise ValueError(f"cannot grade: columns {missing} are missing")
+    best = frame["best_price"] if "best_price" in frame.columns else pd.Series(np.nan, index=frame.index)
     src = pd.DataFrame({
         "_row": range(len(frame)),
         "grade_status": frame["grade_status"].astype("string").to_numpy(dtype=object, na_value=None),
         "recommendation": frame["recommendation"].astype("string").to_numpy(dtype=object, na_value=None),
         **{c: pd.to_numeric(frame[c], errors="coerce").astype("float64").to_numpy()
            for c in needed if c not in ("grade_status", "recommendation")},
+        "best_price": pd.to_numeric(best, errors="coerce").astype("float64").to_numpy(),
     })
     table = pa.Table.from_pandas(src, preserve_index=False)
     with DuckDBWarehouse(":memory:", threads=1) as wh:  # Arrow nulls: NaN/None/NA become SQL null
         wh.duckdb.register("frame", table)
-        out = wh.fetch_df(grading_sql("frame", best_price) + " order by _row")
+        out = wh.fetch_df(grading_sql("frame") + " order by _row")
     result = frame.drop(columns=[c for c in GRADED_COLUMNS if c in frame.columns]).reset_index(drop=True)
     for c in GRADED_COLUMNS:
         result[c] = out[c].to_numpy()

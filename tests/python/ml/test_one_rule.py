@@ -229,6 +229,8 @@ def predictions_table(df: pd.DataFrame) -> pd.DataFrame:
         "line_source": np.where(df["line_points"].isna(), "none", "consensus_main"),
         "line_points": df["line_points"].astype("float64"),
         "over_price": df["over_price"].astype("Int64"), "under_price": df["under_price"].astype("Int64"),
+        "best_book": pd.Series(np.where(df["best_price"].notna(), "fd", None), dtype="string"),
+        "best_price": pd.to_numeric(df["best_price"], errors="coerce").astype("Int64"),
         "predicted_points": df["predicted_points"], "prediction_std": 5.0,
         "edge": df["edge"].astype("float64"), "confidence": 60.0, "p_over": df["p_over"].astype("float64"),
         "recommendation": df["recommendation"],
@@ -365,16 +367,22 @@ def test_sql_and_backtest_agree_on_real_lines_and_box_scores(tmp_settings):
         assert numbers(sql[col]) == numbers(py[col]), col
 
 
-def test_backtest_prices_a_bet_at_its_best_price_by_the_same_rule():
+@pytest.mark.timeout(300)
+def test_sql_and_backtest_price_a_bet_at_its_recorded_best_price(tmp_settings):
+    """A bet is graded at the best price its prediction named (where the user was told to place it),
+    in the daily grading (prediction_accuracy) and in the backtest alike; without one, at its side's
+    consensus price."""
     df = cases()
-    rows = predictions_table(df).drop(columns=["scored_at"])
-    rows["actual_points"] = df["actual_points"].astype("float64")
-    rows["did_play"], rows["is_upcoming"] = df["actual_points"].notna(), False
-    rows["best_price"] = np.where(df["n"] == 1, 150.0, np.where(df["n"] == 9, -120.0, np.nan))
-    got = grade(rows).set_index("player_id")["profit_units"]
-    assert got[1001] == pytest.approx(1.5)  # best +150 instead of the consensus -110
-    assert got[1009] == pytest.approx(100 / 120)  # a real best price replaces the non-price -3
-    assert got[1010] == -1.0 and got[1002] == -1.0  # no best price: the consensus one
+    df["best_price"] = np.where(df["n"] == 1, 150.0, np.where(df["n"] == 9, -120.0, np.nan))
+    sql = sql_grading(tmp_settings, df).set_index("player_id")
+    py = backtest_grading(df).set_index("player_id")
+    for name, got in (("prediction_accuracy", sql), ("backtest", py)):
+        assert got.loc[1001, "profit_units"] == pytest.approx(1.5), name  # best +150, not the consensus -110
+        assert got.loc[1001, "bet_price"] == 150, name
+        assert got.loc[1009, "profit_units"] == pytest.approx(100 / 120), name  # replaces the non-price -3
+        assert got.loc[1010, "profit_units"] == -1.0 and got.loc[1002, "profit_units"] == -1.0, name
+        assert got.loc[1012, "bet_price"] == 130 and got.loc[1012, "profit_units"] == pytest.approx(1.3), name
+    assert sql.loc[1001, "best_book"] == "fd" and pd.isna(sql.loc[1002, "best_book"])
 
 
 def test_unfinished_games_stay_ungraded_in_the_backtest():

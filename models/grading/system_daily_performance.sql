@@ -1,7 +1,8 @@
 {{ config(materialized='table') }}
 -- Per system and game date: predictions graded, bets, hit rate with its Wilson 95% interval (macro
 -- wilson_bound, the one SQL Wilson; python_jobs/ml/metrics.wilson_interval is its Python twin, tested equal), MAE of
--- the model and of the line on the same rows, and ROI at the recorded prices (the best price of each bet, prediction_accuracy.bet_price).
+-- the model and of the line on the same rows, and ROI at the recorded prices (each bet's
+-- prediction_accuracy.bet_price: its best price when recorded).
 with
 
 accuracy as (
